@@ -1,0 +1,15 @@
+"""SEAL Explorer: router and frame. Page config, the shared sidebar, and the page list."""
+
+import streamlit as st
+
+from ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="SEAL Explorer", layout="wide")
+
+pages = [
+    st.Page("views/overview.py", title="Overview", default=True),
+    st.Page("views/inspector.py", title="Pair inspector", url_path="inspector"),
+]
+pg = st.navigation(pages)
+render_sidebar()
+pg.run()

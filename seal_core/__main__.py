@@ -1,0 +1,3 @@
+from seal_core.cli import main
+
+raise SystemExit(main())

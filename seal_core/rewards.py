@@ -1,0 +1,478 @@
+"""Reward models: one interface, a Hugging Face backend, and a registry of built-in models.
+
+A reward model scores a batch of (prompt, response) pairs and returns float64 scores with token counts and
+truncation flags. ``prompt`` is an hh-rlhf style history (``"\\n\\nHuman: ...\\n\\n"``, as in the Pairs table) and
+``response`` the bare last assistant response.
+
+Input formats (how a (prompt, response) becomes model input):
+
+``pair``           ``tokenizer(prompt, "Assistant: " + response)``: SEAL's call of the OpenAssistant RMs, byte for byte.
+``chat_template``  the tokenizer's chat template over the parsed turns plus the response (modern RMs).
+``raw``            the whole transcript ``prompt + "Assistant: " + response`` as one sequence.
+
+Truncation keeps the response: the prompt is cut from the left (oldest turns first); only a response that alone
+exceeds the budget is cut, from its end. Every cut is reported per text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from seal_core.data import ASSISTANT, parse_turns
+from seal_core.errors import OfflineError, SealInputError
+
+InputFormat = Literal["pair", "chat_template", "raw"]
+INPUT_FORMATS: tuple[str, ...] = ("pair", "chat_template", "raw")
+_DTYPES = ("float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class RewardModelConfig:
+    """How to load and call a reward model.
+
+    Attributes
+    ----------
+    model : str
+        A built-in model name (``seal models``), a Hugging Face hub id, or a local directory.
+    revision : str, optional
+        Hub revision (branch, tag or commit). Ignored for local paths and built-ins.
+    input_format : {"pair", "chat_template", "raw"}
+        See the module docstring. ``pair`` is SEAL's format for the OpenAssistant RMs.
+    max_length : int, optional
+        Token budget per text; default: the smaller of the tokenizer's and the model's limits (at most 4096).
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` (CUDA when available, else CPU).
+    dtype : {"float32", "float16", "bfloat16"}
+        Weights dtype. Scores are always returned as float64.
+    batch_size : int, optional
+        Texts per forward pass; default 4 on CPU (compute-bound there: bigger batches only add padding) and 32 on
+        accelerators.
+    trust_remote_code : bool
+        Passed to ``from_pretrained``; needed by a few hub RMs with custom code.
+    """
+
+    model: str
+    revision: str | None = None
+    input_format: InputFormat = "pair"
+    max_length: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+    batch_size: int | None = None
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Scores for one batch, aligned with its inputs."""
+
+    scores: np.ndarray  # float64
+    n_tokens: np.ndarray  # tokens fed to the model
+    prompt_tokens_cut: np.ndarray  # prompt tokens dropped to fit max_length
+    response_tokens_cut: np.ndarray  # response tokens dropped (only when the response alone is too long)
+
+
+class RewardModel(ABC):
+    """Score (prompt, response) pairs. Subclasses implement :meth:`_score`; :meth:`score` validates and locks.
+
+    One instance may serve many app sessions at once, so tokenize + forward run under a lock.
+    """
+
+    name: str
+    revision: str
+    input_format: str
+    max_length: int
+    dtype: str
+    device: str = "cpu"
+    batch_size: int = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """The ``model`` value of the Scores table: id plus revision."""
+        return f"{self.name}@{self.revision}"
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Everything a score depends on; also the score-cache key."""
+        return {
+            "model": self.name,
+            "revision": self.revision,
+            "input_format": self.input_format,
+            "max_length": self.max_length,
+            "dtype": self.dtype,
+        }
+
+    @property
+    def cache_key(self) -> str:
+        blob = json.dumps(self.provenance, sort_keys=True).encode()
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def score(self, prompts: Sequence[str], responses: Sequence[str]) -> BatchScores:
+        """Score one batch. ``prompts[i]`` is the history before ``responses[i]``."""
+        if len(prompts) != len(responses):
+            raise SealInputError(f"got {len(prompts)} prompts but {len(responses)} responses; they must pair up")
+        if not len(prompts):
+            z = np.zeros(0, dtype=np.int64)
+            return BatchScores(np.zeros(0), z, z, z)
+        with self._lock:
+            out = self._score(list(prompts), list(responses))
+        return BatchScores(
+            np.asarray(out.scores, dtype=np.float64),
+            np.asarray(out.n_tokens, dtype=np.int64),
+            np.asarray(out.prompt_tokens_cut, dtype=np.int64),
+            np.asarray(out.response_tokens_cut, dtype=np.int64),
+        )
+
+    def score_one(self, prompt: str, response: str) -> float:
+        return float(self.score([prompt], [response]).scores[0])
+
+    def length_hint(self, prompt: str, response: str) -> int:
+        """A cheap proxy of input length, used to sort texts into batches of similar length."""
+        return len(prompt) + len(response)
+
+    @abstractmethod
+    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores: ...
+
+
+# --------------------------------------------------------------------------------------------- HF backend
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SealInputError(
+            f"device {device!r} asked for, but CUDA is not available here; use device='cpu' or 'auto'"
+        )
+    return device
+
+
+def _local_fingerprint(path: Path) -> str:
+    """A cheap content fingerprint of a local model directory (config + sizes + weight heads/tails)."""
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(p for p in path.iterdir() if p.is_file()):
+        h.update(f.name.encode())
+        size = f.stat().st_size
+        h.update(str(size).encode())
+        with f.open("rb") as fh:
+            if size <= 2 << 20:
+                h.update(fh.read())
+            else:
+                h.update(fh.read(1 << 20))
+                fh.seek(-(1 << 20), 2)
+                h.update(fh.read())
+    return "local-" + h.hexdigest()
+
+
+class HFRewardModel(RewardModel):
+    """Any ``AutoModelForSequenceClassification`` with ``num_labels == 1``, by hub id or local path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from seal_core.testing import build_tiny_pair_rm
+    >>> path = build_tiny_pair_rm(tempfile.mkdtemp())
+    >>> rm = HFRewardModel(RewardModelConfig(str(path)))
+    >>> out = rm.score(["\\n\\nHuman: hi\\n\\n"], ["hello"])
+    >>> out.scores.dtype, out.n_tokens.tolist()
+    (dtype('float64'), [11])
+    """
+
+    def __init__(self, config: RewardModelConfig) -> None:
+        super().__init__()
+        _validate_config(config)
+        import torch
+        import transformers
+
+        self.config = config
+        self.device = _resolve_device(config.device)
+        self.dtype = config.dtype
+        self.input_format = config.input_format
+        self.batch_size = config.batch_size or (4 if self.device == "cpu" else 32)
+        local = Path(config.model).expanduser()
+        is_local = local.is_dir()
+        if not is_local and (config.model.startswith((".", "/", "~")) or local.suffix):
+            raise SealInputError(f"model path not found: {config.model}")
+        kw: dict[str, Any] = {"trust_remote_code": config.trust_remote_code}
+        if not is_local and config.revision:
+            kw["revision"] = config.revision
+        if not is_local:
+            from seal_core.data import hub_offline_reason
+
+            if hub_offline_reason():  # use the local HF cache only, instead of retrying the network for ~20 s
+                kw["local_files_only"] = True
+        source = str(local) if is_local else config.model
+        try:
+            hf_config = transformers.AutoConfig.from_pretrained(source, **kw)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kw)
+        except OSError as e:
+            raise _load_error(config.model, is_local, e) from None
+        except ValueError as e:
+            raise SealInputError(f"could not load {config.model!r}: {e}") from None
+        if hf_config.num_labels != 1:
+            raise SealInputError(
+                f"{config.model!r} has num_labels={hf_config.num_labels}; reward models need num_labels=1 "
+                "(one scalar score per text). This looks like a classifier, not a reward model."
+            )
+        try:
+            model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
+                source, dtype=getattr(torch, config.dtype), output_loading_info=True, **kw
+            )
+        except ValueError as e:
+            arch = ", ".join(getattr(hf_config, "architectures", None) or [hf_config.model_type])
+            raise SealInputError(
+                f"{config.model!r} ({arch}) cannot be loaded as a sequence classifier: {e}. "
+                "Reward models are AutoModelForSequenceClassification checkpoints with num_labels=1."
+            ) from None
+        except OSError as e:
+            raise _load_error(config.model, is_local, e) from None
+        head_missing = sorted(k for k in info.get("missing_keys", ()) if k.split(".")[0] in {"score", "classifier"})
+        if head_missing:
+            raise SealInputError(
+                f"{config.model!r} has no trained reward head: {', '.join(head_missing)} would be randomly "
+                "initialised. It is a base or generative LM, not a reward model; pick a checkpoint trained as a "
+                "reward model (AutoModelForSequenceClassification, num_labels=1)."
+            )
+        if tokenizer.pad_token is None:
+            fallback = tokenizer.eos_token or tokenizer.unk_token
+            if fallback is None:
+                raise SealInputError(f"{config.model!r}: the tokenizer has no pad, eos or unk token to pad with")
+            tokenizer.pad_token = fallback  # as RewardBench does; the classifier reads the last non-pad token
+        tokenizer.padding_side = "right"  # left padding moved DeBERTa scores by up to 1e-2
+        model.config.pad_token_id = tokenizer.pad_token_id
+        if self.input_format == "chat_template" and not getattr(tokenizer, "chat_template", None):
+            raise SealInputError(
+                f"{config.model!r}: the tokenizer has no chat template, so input_format='chat_template' cannot be "
+                "used; choose 'pair' (prompt/response pair, as SEAL) or 'raw' (whole transcript)"
+            )
+        limits = [
+            v
+            for v in (
+                getattr(tokenizer, "model_max_length", None),
+                getattr(hf_config, "max_position_embeddings", None),
+            )
+            if isinstance(v, int) and 0 < v < 1_000_000
+        ]
+        default_max = min([*limits, 4096])
+        if config.max_length is not None and config.max_length > default_max:
+            warnings.warn(
+                f"max_length={config.max_length} exceeds the model's limit {default_max}; using {default_max}",
+                stacklevel=2,
+            )
+        self.max_length = min(config.max_length or default_max, default_max)
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self._fast = hasattr(tokenizer, "backend_tokenizer")
+        self._input_names = list(tokenizer.model_input_names)
+        self.name = str(local.resolve()) if is_local else config.model
+        self.revision = _local_fingerprint(local) if is_local else (getattr(hf_config, "_commit_hash", None) or "main")
+
+    # ---- encoding -----------------------------------------------------------------------------------------
+
+    def _encode_fast(self, firsts: list[str] | None, seconds: list[str]) -> tuple[list[Any], list[int], list[int]]:
+        """Encode with the Rust tokenizer, cut, and add special tokens (exactly ``tokenizer(a, b)`` when nothing
+        is cut). ``firsts`` None means single sequences (cut from the left)."""
+        bt = self.tokenizer.backend_tokenizer
+        pair = firsts is not None
+        budget = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=pair)
+        encs_b = bt.encode_batch(seconds, add_special_tokens=False)
+        encs_a = bt.encode_batch(firsts, add_special_tokens=False) if pair else [None] * len(seconds)
+        out, pcut, rcut = [], [], []
+        for a, b in zip(encs_a, encs_b):
+            if not pair:
+                cut = max(0, len(b) - budget)
+                if cut:
+                    b.truncate(budget, direction="left")
+                out.append(bt.post_process(b, None, add_special_tokens=True))
+                pcut.append(cut)
+                rcut.append(0)
+                continue
+            r_cut = max(0, len(b) - budget)
+            if r_cut:
+                b.truncate(budget, direction="right")
+            p_cut = max(0, len(a) + len(b) - budget)
+            if p_cut:
+                a.truncate(len(a) - p_cut, direction="left")
+            out.append(bt.post_process(a, b, add_special_tokens=True))
+            pcut.append(p_cut)
+            rcut.append(r_cut)
+        return out, pcut, rcut
+
+    def _chat_text(self, prompt: str, response: str) -> tuple[str, int]:
+        """Render the chat template, dropping the oldest turns until the text fits.
+
+        Returns the text and the number of prompt tokens dropped with those turns."""
+        messages = parse_turns(prompt.removesuffix("\n\n")) + [{"role": "assistant", "content": response}]
+        system = [m for m in messages[:1] if m["role"] == "system"]
+        rest = messages[len(system) :]
+        first_n = None
+        while True:
+            text = self.tokenizer.apply_chat_template(system + rest, tokenize=False)
+            if not self._fast:
+                return text, 0
+            n = len(self.tokenizer.backend_tokenizer.encode(text, add_special_tokens=False))
+            first_n = n if first_n is None else first_n
+            if n <= self.max_length or len(rest) <= 2:
+                return text, first_n - n
+            rest = rest[1:]
+
+    def _tensors(self, encodings: list[Any]) -> dict[str, Any]:
+        import torch
+
+        n = max(len(e.ids) for e in encodings)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(encodings), n), pad, dtype=torch.long)
+        mask = torch.zeros((len(encodings), n), dtype=torch.long)
+        types = torch.zeros((len(encodings), n), dtype=torch.long)
+        for i, e in enumerate(encodings):
+            k = len(e.ids)
+            ids[i, :k] = torch.tensor(e.ids)
+            mask[i, :k] = 1
+            types[i, :k] = torch.tensor(e.type_ids)
+        batch = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            batch["token_type_ids"] = types
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def _encode_slow(self, prompts: list[str], responses: list[str]) -> tuple[dict[str, Any], list[int], list[int]]:
+        tok = self.tokenizer
+        tok.truncation_side = "left"
+        kw = {"truncation": True, "max_length": self.max_length, "padding": True, "return_tensors": "pt"}
+        if self.input_format == "pair":
+            enc = tok(prompts, ["Assistant: " + r for r in responses], **{**kw, "truncation": "only_first"})
+        elif self.input_format == "raw":
+            enc = tok([p + "Assistant: " + r for p, r in zip(prompts, responses)], **kw)
+        else:
+            enc = tok([self._chat_text(p, r)[0] for p, r in zip(prompts, responses)], add_special_tokens=False, **kw)
+        zeros = [0] * len(prompts)
+        return {k: v.to(self.device) for k, v in enc.items()}, zeros, zeros
+
+    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
+        import torch
+
+        if not self._fast:
+            batch, pcut, rcut = self._encode_slow(prompts, responses)
+        else:
+            if self.input_format == "pair":
+                encs, pcut, rcut = self._encode_fast(prompts, [f"{ASSISTANT} {r}" for r in responses])
+            elif self.input_format == "raw":
+                encs, pcut, rcut = self._encode_fast(None, [f"{p}{ASSISTANT} {r}" for p, r in zip(prompts, responses)])
+            else:
+                texts, dropped = zip(*(self._chat_text(p, r) for p, r in zip(prompts, responses)))
+                encs = [self.tokenizer.backend_tokenizer.encode(t, add_special_tokens=False) for t in texts]
+                pcut, rcut = [], []
+                for e, d in zip(encs, dropped):
+                    cut = max(0, len(e.ids) - self.max_length)
+                    if cut:
+                        e.truncate(self.max_length, direction="left")
+                    pcut.append(cut + d)
+                    rcut.append(0)
+            batch = self._tensors(encs)
+        with torch.inference_mode():
+            logits = self.model(**batch).logits
+        if logits.ndim != 2 or logits.shape[1] != 1:
+            raise SealInputError(f"{self.name!r} returned logits of shape {tuple(logits.shape)}; expected (batch, 1)")
+        n_tokens = batch["attention_mask"].sum(dim=1).cpu().numpy()
+        return BatchScores(logits[:, 0].double().cpu().numpy(), n_tokens, np.asarray(pcut), np.asarray(rcut))
+
+    def length_hint(self, prompt: str, response: str) -> int:
+        return min(len(prompt) + len(response), 8 * self.max_length)
+
+
+def _load_error(model: str, is_local: bool, err: Exception) -> SealInputError:
+    if is_local:
+        return SealInputError(f"could not load the model in {model!r}: {err}")
+    from seal_core.data import hub_offline_reason
+
+    reason = hub_offline_reason()
+    if reason:
+        return OfflineError(
+            f"{model!r} is not a built-in model, not a local directory, and not in the Hugging Face cache; "
+            f"downloading it needs the network ({reason}). Use a built-in model (`seal models`), a local "
+            "directory, or run once with network to cache it."
+        )
+    return SealInputError(f"could not load {model!r} from the Hugging Face Hub: {err}")
+
+
+def _validate_config(config: RewardModelConfig) -> None:
+    if not isinstance(config.model, str) or not config.model.strip():
+        raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
+    if config.input_format not in INPUT_FORMATS:
+        raise SealInputError(f"unknown input format {config.input_format!r}; expected one of {list(INPUT_FORMATS)}")
+    if config.dtype not in _DTYPES:
+        raise SealInputError(f"unknown dtype {config.dtype!r}; expected one of {list(_DTYPES)}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
+    if config.max_length is not None and config.max_length < 8:
+        raise SealInputError(f"max_length must be at least 8 tokens, got {config.max_length}")
+
+
+# --------------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """A reward model that ships with SEAL Explorer and needs no download."""
+
+    name: str
+    role: str  # "pre" (not trained on the data) or "post" (trained on it)
+    summary: str
+    factory: Callable[[RewardModelConfig], RewardModel]
+    card: Callable[[], str] | None = None
+
+
+BUILTIN_MODELS: dict[str, BuiltinModel] = {}
+
+
+def register_builtin(model: BuiltinModel) -> None:
+    BUILTIN_MODELS[model.name] = model
+
+
+def _ensure_builtins() -> None:
+    try:  # the built-in models live in their own module; absent in minimal installs
+        import seal_core.builtin_rms  # noqa: F401
+    except ImportError:
+        pass
+
+
+def list_models() -> list[BuiltinModel]:
+    """The built-in reward models (``seal models``)."""
+    _ensure_builtins()
+    return list(BUILTIN_MODELS.values())
+
+
+def load_reward_model(spec: str | RewardModelConfig, **options: Any) -> RewardModel:
+    """Load a reward model by built-in name, hub id or local path.
+
+    Parameters
+    ----------
+    spec : str or RewardModelConfig
+        A name, hub id or path; or a full config.
+    **options
+        Fields of :class:`RewardModelConfig` (``revision``, ``input_format``, ``max_length``, ``device`` ...).
+    """
+    config = spec if isinstance(spec, RewardModelConfig) else RewardModelConfig(model=str(spec), **options)
+    if options and isinstance(spec, RewardModelConfig):
+        config = RewardModelConfig(**{**asdict(config), **options})
+    _ensure_builtins()
+    if config.model in BUILTIN_MODELS:
+        return BUILTIN_MODELS[config.model].factory(config)
+    return HFRewardModel(config)

@@ -1,0 +1,320 @@
+"""Batched scoring of a Pairs table with a persistent, crash-safe score cache.
+
+Scoring is a pure function over batches of (prompt, response) texts, so it can later be mapped over a cluster (e.g.
+Ray Data ``map_batches``) without changing the analysis code. The cache is keyed by content: (model id, revision,
+input format, max length, dtype) and a hash of the text, so the same text is scored once per model whatever the
+dataset, slice or row order.
+
+The cache is SQLite in WAL mode. Each batch is committed in one transaction as soon as it is scored, so a run killed
+at any moment (even ``kill -9``) keeps every batch committed before the kill, never a half-written one, and the next
+run scores only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seal_core.errors import SealInputError
+from seal_core.rewards import RewardModel
+
+ProgressFn = Callable[[int, int], None]
+SCORE_COLUMNS = [
+    "pair_id",
+    "model",
+    "score_chosen",
+    "score_rejected",
+    "margin",
+    "agrees",
+    "tie",
+    "n_tokens_chosen",
+    "n_tokens_rejected",
+    "truncated_chosen",
+    "truncated_rejected",
+    "prompt_tokens_cut_chosen",
+    "prompt_tokens_cut_rejected",
+    "response_tokens_cut_chosen",
+    "response_tokens_cut_rejected",
+    "input_format",
+    "max_length",
+    "dtype",
+]
+
+
+def default_cache_dir() -> Path:
+    """``$SEAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seal-explorer``, else ``~/.cache/seal-explorer``."""
+    if os.environ.get("SEAL_CACHE_DIR"):
+        return Path(os.environ["SEAL_CACHE_DIR"]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "seal-explorer"
+
+
+def text_key(prompt: str, response: str) -> str:
+    """Content hash of one (prompt, response) text, the cache's per-text key."""
+    return hashlib.blake2b(f"{prompt}\x1e{response}".encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedScore:
+    score: float
+    n_tokens: int
+    prompt_tokens_cut: int
+    response_tokens_cut: int
+
+
+class ScoreCache:
+    """Persistent score cache in one SQLite file (safe across threads and processes).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = ScoreCache(tempfile.mkdtemp() + "/scores.sqlite")
+    >>> cache.put_many("m", {"t1": CachedScore(0.5, 10, 0, 0)}, provenance={"model": "m"})
+    >>> cache.get_many("m", ["t1", "t2"])
+    {'t1': CachedScore(score=0.5, n_tokens=10, prompt_tokens_cut=0, response_tokens_cut=0)}
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_cache_dir() / "scores.sqlite"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SealInputError(
+                f"cannot create the cache folder {self.path.parent}: {e}. Set SEAL_CACHE_DIR."
+            ) from None
+        self._local = threading.local()
+        with self._conn() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS scores (model_key TEXT NOT NULL, text_key TEXT NOT NULL, score REAL NOT NULL,"
+                " n_tokens INTEGER NOT NULL, prompt_cut INTEGER NOT NULL, response_cut INTEGER NOT NULL,"
+                " PRIMARY KEY (model_key, text_key)) WITHOUT ROWID"
+            )
+            con.execute("CREATE TABLE IF NOT EXISTS models (model_key TEXT PRIMARY KEY, provenance TEXT NOT NULL)")
+
+    def _conn(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            try:
+                con = sqlite3.connect(self.path, timeout=60)
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process never loses a commit
+            except sqlite3.DatabaseError as e:
+                raise SealInputError(
+                    f"the score cache {self.path} cannot be opened ({e}); move it aside or set SEAL_CACHE_DIR"
+                ) from None
+            self._local.con = con
+        return con
+
+    def get_many(self, model_key: str, keys: Iterable[str]) -> dict[str, CachedScore]:
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, CachedScore] = {}
+        con = self._conn()
+        for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+            chunk = keys[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = con.execute(
+                "SELECT text_key, score, n_tokens, prompt_cut, response_cut FROM scores"
+                f" WHERE model_key = ? AND text_key IN ({marks})",
+                [model_key, *chunk],
+            )
+            for k, s, n, pc, rc in rows:
+                out[k] = CachedScore(s, n, pc, rc)
+        return out
+
+    def put_many(self, model_key: str, items: dict[str, CachedScore], *, provenance: dict) -> None:
+        """Store scores in one transaction: all of them or none."""
+        con = self._conn()
+        with con:
+            con.execute(
+                "INSERT OR IGNORE INTO models VALUES (?, ?)", (model_key, json.dumps(provenance, sort_keys=True))
+            )
+            con.executemany(
+                "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        model_key,
+                        k,
+                        float(v.score),
+                        int(v.n_tokens),
+                        int(v.prompt_tokens_cut),
+                        int(v.response_tokens_cut),
+                    )
+                    for k, v in items.items()
+                ],
+            )
+
+    def count(self, model_key: str | None = None) -> int:
+        q, args = (
+            ("SELECT COUNT(*) FROM scores", ())
+            if model_key is None
+            else ("SELECT COUNT(*) FROM scores WHERE model_key = ?", (model_key,))
+        )
+        return int(self._conn().execute(q, args).fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        return self._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
+def score_texts(
+    model: RewardModel,
+    prompts: list[str],
+    responses: list[str],
+    *,
+    cache: ScoreCache | None = None,
+    batch_size: int | None = None,
+    progress: ProgressFn | None = None,
+) -> pd.DataFrame:
+    """Score (prompt, response) texts, using and filling the cache. Returns one row per input text.
+
+    Texts are de-duplicated by content, looked up in the cache, and the missing ones scored in batches of similar
+    length (longest first, so a too-large batch fails at once rather than at the end). Each batch is committed to
+    the cache as soon as it is scored. ``progress(done, total)`` is called after each batch.
+    """
+    if len(prompts) != len(responses):
+        raise SealInputError(f"got {len(prompts)} prompts but {len(responses)} responses; they must pair up")
+    batch_size = batch_size or model.batch_size
+    keys = [text_key(p, r) for p, r in zip(prompts, responses)]
+    unique = dict(zip(keys, zip(prompts, responses)))
+    found = cache.get_many(model.cache_key, unique) if cache is not None else {}
+    todo = [k for k in unique if k not in found]
+    todo.sort(key=lambda k: -model.length_hint(*unique[k]))
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, batch_size):
+        chunk = todo[start : start + batch_size]
+        out = model.score([unique[k][0] for k in chunk], [unique[k][1] for k in chunk])
+        new = {
+            k: CachedScore(float(s), int(n), int(pc), int(rc))
+            for k, s, n, pc, rc in zip(chunk, out.scores, out.n_tokens, out.prompt_tokens_cut, out.response_tokens_cut)
+        }
+        if cache is not None:
+            cache.put_many(model.cache_key, new, provenance=model.provenance)
+        found.update(new)
+        if progress:
+            progress(min(start + batch_size, total), total)
+    rows = [found[k] for k in keys]
+    return pd.DataFrame(
+        {
+            "text_key": keys,
+            "score": np.array([r.score for r in rows], dtype=np.float64),
+            "n_tokens": np.array([r.n_tokens for r in rows], dtype=np.int64),
+            "prompt_tokens_cut": np.array([r.prompt_tokens_cut for r in rows], dtype=np.int64),
+            "response_tokens_cut": np.array([r.response_tokens_cut for r in rows], dtype=np.int64),
+        }
+    )
+
+
+def score_pairs(
+    pairs: pd.DataFrame,
+    model: RewardModel,
+    *,
+    cache: ScoreCache | None = None,
+    batch_size: int | None = None,
+    progress: ProgressFn | None = None,
+) -> pd.DataFrame:
+    """Score both sides of every pair and return the Scores table (one row per pair).
+
+    Columns: ``pair_id, model, score_chosen, score_rejected, margin`` (chosen − rejected), ``agrees`` (margin > 0,
+    strict as in SEAL), ``tie`` (margin == 0), token counts and truncation per side, and the provenance
+    (``input_format, max_length, dtype``; ``model`` is id@revision).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from seal_core import load_pairs
+    >>> from seal_core.rewards import load_reward_model
+    >>> from seal_core.testing import build_tiny_pair_rm
+    >>> rm = load_reward_model(str(build_tiny_pair_rm(tempfile.mkdtemp())))
+    >>> scores = score_pairs(load_pairs().pairs.head(4), rm)
+    >>> scores[["margin", "agrees"]].shape
+    (4, 2)
+    >>> bool(((scores.score_chosen - scores.score_rejected) == scores.margin).all())
+    True
+    """
+    missing = {"pair_id", "prompt_chosen", "prompt_rejected", "chosen", "rejected"} - set(pairs.columns)
+    if missing:
+        raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
+    n = len(pairs)
+    texts = score_texts(
+        model,
+        pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist(),
+        pairs["chosen"].tolist() + pairs["rejected"].tolist(),
+        cache=cache,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    c, r = texts.iloc[:n].reset_index(drop=True), texts.iloc[n:].reset_index(drop=True)
+    margin = c["score"].to_numpy() - r["score"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "pair_id": pairs["pair_id"].to_numpy(),
+            "model": model.model_id,
+            "score_chosen": c["score"].to_numpy(),
+            "score_rejected": r["score"].to_numpy(),
+            "margin": margin,
+            "agrees": margin > 0,
+            "tie": margin == 0,
+            "n_tokens_chosen": c["n_tokens"].to_numpy(),
+            "n_tokens_rejected": r["n_tokens"].to_numpy(),
+            "truncated_chosen": (c["prompt_tokens_cut"] + c["response_tokens_cut"]).to_numpy() > 0,
+            "truncated_rejected": (r["prompt_tokens_cut"] + r["response_tokens_cut"]).to_numpy() > 0,
+            "prompt_tokens_cut_chosen": c["prompt_tokens_cut"].to_numpy(),
+            "prompt_tokens_cut_rejected": r["prompt_tokens_cut"].to_numpy(),
+            "response_tokens_cut_chosen": c["response_tokens_cut"].to_numpy(),
+            "response_tokens_cut_rejected": r["response_tokens_cut"].to_numpy(),
+            "input_format": model.input_format,
+            "max_length": model.max_length,
+            "dtype": model.dtype,
+        }
+    )
+    return out[SCORE_COLUMNS]
+
+
+def write_scores(scores: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a Scores table to ``.parquet`` or ``.csv`` atomically (a temp file renamed into place)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise SealInputError(f"cannot write scores to {path.name!r}: use a .parquet or .csv file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        if suffix == ".parquet":
+            scores.to_parquet(tmp, index=False)
+        else:
+            scores.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_scores(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a Scores table written by :func:`write_scores` and check its columns."""
+    path = Path(path)
+    if not path.exists():
+        raise SealInputError(f"scores file not found: {path}")
+    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype={"pair_id": str})
+    need = {"pair_id", "model", "score_chosen", "score_rejected"}
+    if need - set(df.columns):
+        raise SealInputError(f"{path.name} lacks column(s) {sorted(need - set(df.columns))}; is it a Scores table?")
+    df["margin"] = df["score_chosen"] - df["score_rejected"]
+    df["agrees"] = df["margin"] > 0
+    df["tie"] = df["margin"] == 0
+    return df

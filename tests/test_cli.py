@@ -1,0 +1,63 @@
+import subprocess
+import sys
+
+import pandas as pd
+
+from seal_core.cli import main
+
+
+def test_models_lists_builtins(capsys):
+    assert main(["models"]) == 0
+    assert capsys.readouterr().out.strip()
+
+
+def test_score_writes_the_scores_table_and_prints_resistance(pair_rm_path, tmp_path, capsys):
+    out = tmp_path / "scores.parquet"
+    assert main(["score", "--rm", str(pair_rm_path), "--limit", "40", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "40 pairs from hh-rlhf harmless-base test (bundled sample)" in printed
+    assert "resistance" in printed and "95% CI" in printed
+    s = pd.read_parquet(out)
+    assert len(s) == 40 and {"pair_id", "model", "score_chosen", "score_rejected", "margin", "agrees", "tie"} <= set(s)
+
+
+def test_two_rms_and_csv_and_sample(pair_rm_path, chat_rm_path, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    code = main(
+        [
+            "score",
+            "--rm",
+            str(pair_rm_path),
+            "--rm",
+            str(chat_rm_path),
+            "--format",
+            "raw",
+            "--sample",
+            "35",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    s = pd.read_csv(out)
+    assert s.model.nunique() == 2 and len(s) == 70
+
+
+def test_errors_exit_2_with_a_message(tmp_path, capsys):
+    assert main(["score", "missing.jsonl", "--rm", "x"]) == 2
+    assert "file not found: missing.jsonl" in capsys.readouterr().err
+    assert main(["score", "--rm", "./nowhere"]) == 2
+    assert "model path not found" in capsys.readouterr().err
+    assert main(["score", "--rm", "x", "--out", "s.xlsx"]) == 2
+    assert "use a .parquet or .csv" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"chosen": "x"\n')
+    assert main(["score", str(bad), "--rm", "x"]) == 2
+    assert "bad.jsonl line 1: invalid JSON" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run([sys.executable, "-m", "seal_core", "--help"], capture_output=True, text=True, check=True)
+    assert "models" in res.stdout and "score" in res.stdout

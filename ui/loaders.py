@@ -1,0 +1,57 @@
+"""Cached loaders: datasets (by source), reward models (by small hashable keys), scores (by content hash)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import pandas as pd
+import streamlit as st
+
+from seal_core.data import LoadResult, content_hash, load_pairs
+from seal_core.rewards import RewardModel, RewardModelConfig, load_reward_model
+from seal_core.scoring import ScoreCache, score_pairs
+
+
+@st.cache_data(max_entries=8, show_spinner="Loading the dataset…")
+def load_dataset(source: str | None, config: str | None, split: str, strict: bool) -> LoadResult:
+    return load_pairs(source or None, config=config or None, split=split, strict=strict)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the reward model…")
+def load_rm(config: RewardModelConfig) -> RewardModel:
+    """One model instance per config, shared by all sessions (its own lock serialises tokenize + forward)."""
+    return load_reward_model(config)
+
+
+@st.cache_resource
+def score_cache() -> ScoreCache:
+    return ScoreCache()
+
+
+@st.cache_resource
+def _score_store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.DataFrame:
+    """Scores of ``pairs`` under ``rm``: in-memory when seen before, else from the disk cache, else scored now
+    with a progress bar (every batch is committed to the disk cache as it finishes)."""
+    store, lock = _score_store()
+    key = (content_hash(pairs), rm.cache_key)
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    bar = st.progress(0.0, text=f"Scoring with {label or rm.name}…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"Scoring with {label or rm.name}: {done:,}/{total:,} texts")
+
+    scores = score_pairs(pairs, rm, cache=score_cache(), progress=progress)
+    bar.empty()
+    with lock:
+        store[key] = scores
+        while len(store) > 24:
+            store.popitem(last=False)
+    return scores

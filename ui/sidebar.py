@@ -1,0 +1,193 @@
+"""The shared sidebar (dataset, slice, reward models) and the context every page reads."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from seal_core.data import LoadResult, SliceSpec, slice_pairs
+from seal_core.errors import SealInputError
+from seal_core.rewards import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
+from ui import loaders
+
+CUSTOM = "Other: hub id or local path…"
+NONE = "(none)"
+CTX_KEY = "seal_ctx"
+
+
+@dataclass
+class Context:
+    """What the sidebar selected, for the pages."""
+
+    loaded: LoadResult
+    pairs: pd.DataFrame  # the slice
+    spec: SliceSpec
+    rms: dict[str, RewardModel] = field(default_factory=dict)  # role label ("pre", "post") -> model
+    notes: list[str] = field(default_factory=list)
+
+    def scores(self) -> pd.DataFrame:
+        """The Scores table of the slice for every selected RM (scored on demand, cached)."""
+        tables = [loaders.get_scores(self.pairs, rm, label=f"{role} RM") for role, rm in self.rms.items()]
+        if not tables:
+            return pd.DataFrame()
+        out = pd.concat(tables, ignore_index=True)
+        out["role"] = out["model"].map({rm.model_id: role for role, rm in self.rms.items()})
+        return out
+
+
+def context() -> Context:
+    """The context computed by the sidebar in this run (pages call this)."""
+    return st.session_state[CTX_KEY]
+
+
+def _dataset_controls() -> LoadResult:
+    st.sidebar.header("Dataset")
+    mode = st.sidebar.radio(
+        "Source", ["Bundled hh-rlhf sample", "Local file", "Hugging Face dataset"], key="data_mode"
+    )
+    lenient = st.sidebar.checkbox(
+        "Skip bad rows (list them) instead of stopping", key="data_lenient", help="Lenient loading"
+    )
+    source, config, split = None, None, "train"
+    if mode == "Local file":
+        source = st.sidebar.text_input("Path (.jsonl, .json, .csv, .parquet; .gz ok)", key="data_path")
+        if not source.strip():
+            st.sidebar.info("Enter a file path; showing the bundled sample meanwhile.")
+            source = None
+    elif mode == "Hugging Face dataset":
+        source = st.sidebar.text_input("Dataset id", key="data_hub_id", placeholder="Anthropic/hh-rlhf")
+        config = st.sidebar.text_input("Config (optional)", key="data_hub_config", placeholder="harmless-base")
+        split = st.sidebar.text_input("Split", value="train", key="data_hub_split")
+        if not source.strip():
+            st.sidebar.info("Enter a dataset id (needs network); showing the bundled sample meanwhile.")
+            source = None
+    try:
+        return loaders.load_dataset(source.strip() if source else None, config, split, not lenient)
+    except SealInputError as e:
+        st.sidebar.error(str(e))
+        st.error(f"The dataset could not be loaded. {e}")
+        st.stop()
+
+
+def _slice_controls(loaded: LoadResult) -> SliceSpec:
+    st.sidebar.header("Slice")
+    pairs = loaded.pairs
+    sources = sorted(pairs["source"].unique()) if len(pairs) else []
+    chosen_sources = ()
+    if len(sources) > 1:
+        chosen_sources = tuple(st.sidebar.multiselect("Sources", sources, key="slice_sources"))
+    search = st.sidebar.text_input("Text contains", key="slice_search", placeholder="e.g. bomb")
+    where: tuple = ()
+    meta_cols = [
+        c
+        for c in pairs.columns
+        if c not in ("prompt_chosen", "prompt_rejected", "chosen", "rejected", "chosen_full", "rejected_full")
+    ]
+    with st.sidebar.expander("Metadata filter"):
+        col = st.selectbox("Column", ["(no filter)", *meta_cols], key="slice_where_col")
+        op = st.selectbox("Operator", ["==", "!=", "<", "<=", ">", ">=", "contains"], key="slice_where_op")
+        raw = st.text_input("Value", key="slice_where_value")
+        if col != "(no filter)" and raw != "":
+            value: object = raw
+            if pd.api.types.is_bool_dtype(pairs[col]):
+                value = raw.strip().lower() in ("1", "true", "yes")
+            elif pd.api.types.is_numeric_dtype(pairs[col]):
+                try:
+                    value = float(raw)
+                except ValueError:
+                    st.error(f"{col} is numeric; {raw!r} is not a number")
+                    value = None
+            if value is not None:
+                where = ((col, op, value),)
+    c1, c2 = st.sidebar.columns(2)
+    sample = c1.number_input("Random sample (0 = all)", min_value=0, value=0, step=100, key="slice_sample")
+    seed = c2.number_input("Seed", min_value=0, value=0, key="slice_seed")
+    first = st.sidebar.number_input("Then keep first N (0 = all)", min_value=0, value=0, step=100, key="slice_first")
+    return SliceSpec(
+        sources=chosen_sources,
+        search=search.strip(),
+        where=where,
+        sample=int(sample) or None,
+        seed=int(seed),
+        first=int(first) or None,
+    )
+
+
+def _rm_slot(label: str, key: str, default: str) -> str | None:
+    builtins = [m.name for m in list_models()]
+    options = [*builtins, CUSTOM, NONE]
+    index = options.index(default) if default in options else options.index(CUSTOM if not builtins else NONE)
+    choice = st.sidebar.selectbox(label, options, index=index, key=key)
+    if choice == NONE:
+        return None
+    if choice == CUSTOM:
+        spec = st.sidebar.text_input(
+            f"{label}: hub id or local path",
+            key=f"{key}_custom",
+            placeholder="OpenAssistant/reward-model-deberta-v3-large-v2",
+        ).strip()
+        return spec or None
+    return choice
+
+
+def _rm_controls() -> dict[str, RewardModelConfig]:
+    st.sidebar.header("Reward models")
+    builtins = {m.role: m.name for m in list_models()}
+    if not builtins:
+        st.sidebar.caption(
+            "No built-in reward models are installed: name any Hugging Face reward model "
+            "(hub id, needs network once, or a local folder)."
+        )
+    pre = _rm_slot("Pre-training RM (before the data)", "rm_pre", builtins.get("pre", CUSTOM))
+    post = _rm_slot("Post-training RM (trained on the data)", "rm_post", builtins.get("post", CUSTOM))
+    with st.sidebar.expander("Hugging Face model options"):
+        fmt = st.selectbox(
+            "Input format",
+            INPUT_FORMATS,
+            key="rm_format",
+            help="pair = tokenizer(prompt, response) as SEAL; chat_template; raw transcript",
+        )
+        revision = st.text_input("Revision (optional)", key="rm_revision").strip() or None
+        max_length = st.number_input("Max tokens (0 = model limit)", min_value=0, value=0, key="rm_max_length")
+        device = st.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="rm_device")
+        dtype = st.selectbox("Dtype", ["float32", "bfloat16", "float16"], key="rm_dtype")
+    out = {}
+    for role, spec in (("pre", pre), ("post", post)):
+        if spec:
+            out[role] = RewardModelConfig(
+                model=spec,
+                revision=revision,
+                input_format=fmt,
+                max_length=int(max_length) or None,
+                device=device,
+                dtype=dtype,
+            )
+    return out
+
+
+def render_sidebar() -> Context:
+    """Draw the shared sidebar and store the resulting :class:`Context` for the pages."""
+    loaded = _dataset_controls()
+    spec = _slice_controls(loaded)
+    notes = list(loaded.warnings)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pairs = slice_pairs(loaded.pairs, spec)
+        notes += [str(w.message) for w in caught]
+    except SealInputError as e:
+        st.sidebar.error(str(e))
+        pairs = loaded.pairs
+    st.sidebar.caption(f"{len(pairs):,} of {len(loaded.pairs):,} pairs: {spec.describe()}")
+    rms: dict[str, RewardModel] = {}
+    for role, cfg in _rm_controls().items():
+        try:
+            rms[role] = loaders.load_rm(cfg)
+        except SealInputError as e:
+            st.sidebar.error(f"{role} RM: {e}")
+    ctx = Context(loaded=loaded, pairs=pairs, spec=spec, rms=rms, notes=notes)
+    st.session_state[CTX_KEY] = ctx
+    return ctx

@@ -1,0 +1,13 @@
+"""Show untrusted dataset text as plain text: never HTML, never markdown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def plain(text: str, *, label: str | None = None, height: int | None = None) -> None:
+    """Render ``text`` verbatim in a wrapped code block (no markdown, no HTML interpretation)."""
+    if label:
+        st.caption(label)
+    kw = {"height": height} if height else {}
+    st.code(text if text else "(empty)", language=None, wrap_lines=True, **kw)

@@ -1,0 +1,79 @@
+"""Pair inspector: one pair, everything known about it. Dataset text is shown as plain text only."""
+
+import pandas as pd
+import streamlit as st
+
+from ui.errors import user_errors
+from ui.loaders import get_scores
+from ui.sidebar import context
+from ui.text import plain
+
+ctx = context()
+st.title("Pair inspector")
+pairs = ctx.pairs
+if not len(pairs):
+    st.warning("The slice is empty: widen the filters in the sidebar.")
+    st.stop()
+ids = pairs["pair_id"].tolist()
+wanted = st.query_params.get("pair")
+if wanted and wanted not in ids:
+    if wanted in set(ctx.loaded.pairs["pair_id"]):
+        st.warning(f"Pair {wanted} is outside the current slice; showing it from the full dataset.")
+        pairs = ctx.loaded.pairs
+        ids = pairs["pair_id"].tolist()
+    else:
+        st.error(f"No pair with id {wanted!r} in this dataset; pick one below.")
+index = ids.index(wanted) if wanted in ids else 0
+pid = st.selectbox(
+    "Pair",
+    ids,
+    index=index,
+    key="inspector_pair",
+    format_func=lambda p: f"{p}  (row {int(pairs.loc[pairs.pair_id == p, 'row_id'].iloc[0])})",
+)
+st.query_params["pair"] = pid
+pair = pairs[pairs.pair_id == pid].iloc[0]
+flags = [
+    name for name, on in (("identical texts", pair["identical"]), ("empty response", pair["empty_response"])) if on
+]
+st.caption(f"Source: {pair['source']} · row {pair['row_id']}" + (f" · flags: {', '.join(flags)}" if flags else ""))
+
+plain(pair["prompt_chosen"], label="Conversation before the last response (chosen side)", height=220)
+if pair["prompt_rejected"] != pair["prompt_chosen"]:
+    plain(pair["prompt_rejected"], label="Conversation before the last response (rejected side: differs)", height=220)
+left, right = st.columns(2)
+with left:
+    st.subheader("Chosen by people")
+    plain(pair["chosen"])
+with right:
+    st.subheader("Rejected by people")
+    plain(pair["rejected"])
+
+st.subheader("Reward model scores")
+if not ctx.rms:
+    st.info("Pick a reward model in the sidebar to see scores.")
+    st.stop()
+with user_errors("Scoring failed"):
+    scores = ctx.scores()
+row = scores[scores.pair_id == pid]
+if row.empty:  # the pair came from outside the slice
+    with user_errors("Scoring failed"):
+        row = pd.concat(
+            [get_scores(pairs[pairs.pair_id == pid], rm).assign(role=role) for role, rm in ctx.rms.items()]
+        )
+for r in row.itertuples():
+    st.markdown(f"**{r.role.capitalize()} RM** (`{r.model}`)")
+    cols = st.columns(4)
+    cols[0].metric("Score, chosen", f"{r.score_chosen:.3f}")
+    cols[1].metric("Score, rejected", f"{r.score_rejected:.3f}")
+    verdict = "agrees with people" if r.agrees else ("tie" if r.tie else "prefers the rejected one")
+    cols[2].metric("Margin", f"{r.margin:+.3f}", help=verdict)
+    cols[3].metric("Tokens (chosen / rejected)", f"{r.n_tokens_chosen} / {r.n_tokens_rejected}")
+    st.caption(f"The RM {verdict}.")
+    for side in ("chosen", "rejected"):
+        pc, rc = getattr(r, f"prompt_tokens_cut_{side}"), getattr(r, f"response_tokens_cut_{side}")
+        if pc or rc:
+            st.warning(
+                f"{side.capitalize()} text was cut to {r.max_length} tokens: {pc} token(s) of the earlier "
+                f"conversation dropped" + (f" and {rc} token(s) of the response's end" if rc else "") + "."
+            )
