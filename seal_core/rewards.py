@@ -475,4 +475,11 @@ def load_reward_model(spec: str | RewardModelConfig, **options: Any) -> RewardMo
     _ensure_builtins()
     if config.model in BUILTIN_MODELS:
         return BUILTIN_MODELS[config.model].factory(config)
+    head = Path(config.model).expanduser()
+    if head.is_dir() and (head / "minilm_bt_head.json").is_file():
+        head = head / "minilm_bt_head.json"
+    if head.suffix == ".json" and head.is_file():  # a head trained by `seal train-rm`
+        from seal_core.builtin_rms import BTRewardModel
+
+        return BTRewardModel(config, head_path=head)
     return HFRewardModel(config)

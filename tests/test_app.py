@@ -12,9 +12,23 @@ CUSTOM = "Other: hub id or local path…"
 
 @pytest.fixture
 def app():
+    """The app with no RM preselected (tests pick what they need)."""
     st.cache_data.clear()
     st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["rm_pre"] = "(none)"
+    at.session_state["rm_post"] = "(none)"
+    return at
+
+
+@pytest.fixture
+def default_app():
+    """The app exactly as a fresh machine opens it (built-in RMs), on the first 80 pairs to keep tests fast."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["slice_first"] = 80
+    return at
 
 
 def with_rm(at, path, slot="rm_post"):
@@ -28,16 +42,25 @@ def no_errors(at):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_overview_opens_on_the_bundled_sample(app):
-    at = app.run()
+def test_overview_opens_on_the_bundled_sample_with_the_builtin_rms(default_app):
+    at = default_app.run()
     no_errors(at)
     assert at.title[0].value == "Overview"
-    assert at.metric[0].value == "1,800"
+    assert at.metric[0].value == "80"
+    assert at.selectbox(key="rm_pre").value == "seal-minilm-principles"
+    assert at.selectbox(key="rm_post").value == "seal-minilm-bt"
+    words = [m.value for m in at.markdown]
+    assert sum("The model preferred the response people rejected in" in w for w in words) == 2, words
+
+
+def test_no_rm_selected_says_so(app):
+    at = app.run()
+    no_errors(at)
+    assert any("Pick a reward model in the sidebar" in i.value for i in at.info)
 
 
 def test_overview_shows_resistance_in_plain_words(app, pair_rm_path):
     at = app.run()
-    at.selectbox(key="rm_pre").set_value("(none)")
     at = with_rm(at, pair_rm_path)
     at.number_input(key="slice_first").set_value(60).run()
     no_errors(at)
@@ -89,3 +112,55 @@ def test_unloadable_model_is_reported_not_crashed(app):
     at = with_rm(at, "./does-not-exist").run()
     assert not at.exception
     assert any("model path not found" in e.value for e in at.sidebar.error)
+
+
+def test_model_cards_page(app):
+    at = app.run()
+    at.switch_page("views/models.py").run()
+    no_errors(at)
+    cards = " ".join(c.value for c in at.code)
+    assert "cross-validated accuracy" in cards and "shorter response wins" in cards
+
+
+def _editor(default_app):
+    at = default_app.run()
+    at.switch_page("views/editor.py").run()
+    no_errors(at)
+    return at
+
+
+def test_editor_scores_move_on_edit_and_reset_restores(default_app, sample):
+    at = _editor(default_app)
+    pid = at.selectbox(key="editor_pair").value
+    original = sample.pairs.set_index("pair_id").loc[pid]
+    before = {m.label: m.value for m in at.metric}
+    assert before["Score, chosen"] and "P(chosen preferred) = σ(margin)" in before
+    box = at.text_area(key=f"edit_chosen_{pid}")
+    assert box.value == original.chosen
+    box.set_value("You are an idiot and I will not help you. Go away.").run()
+    no_errors(at)
+    after = [m for m in at.metric if m.label == "Score, chosen"]
+    assert len(after) == 2 and any(m.delta != "+0.000" for m in after)
+    diffs = [c.value for c in at.code if c.language == "diff"]
+    assert diffs and "+ You are an idiot" in diffs[0]
+    at.button(key=f"reset_{pid}").click().run()
+    assert at.text_area(key=f"edit_chosen_{pid}").value == original.chosen
+    assert all(m.delta == "+0.000" for m in at.metric if m.label == "Score, chosen")
+
+
+def test_editor_reports_a_flip(default_app):
+    at = _editor(default_app)
+    pid = at.selectbox(key="editor_pair").value
+    chosen = at.text_area(key=f"edit_chosen_{pid}").value
+    rejected = at.text_area(key=f"edit_rejected_{pid}").value
+    at.text_area(key=f"edit_chosen_{pid}").set_value(rejected)
+    at.text_area(key=f"edit_rejected_{pid}").set_value(chosen).run()  # swapping the responses flips every RM
+    no_errors(at)
+    flips = [w.value for w in at.warning if w.value.startswith("Preference flipped")]
+    assert len(flips) == 2, [w.value for w in at.warning]
+
+
+def test_editor_sentence_attribution_table(default_app):
+    at = _editor(default_app)
+    frames = at.dataframe
+    assert frames and "Score it adds" in frames[-1].value.columns

@@ -5,34 +5,16 @@ import streamlit as st
 
 from ui.errors import user_errors
 from ui.loaders import get_scores
+from ui.pairs import pick_pair
 from ui.sidebar import context
 from ui.text import plain
 
 ctx = context()
 st.title("Pair inspector")
-pairs = ctx.pairs
-if not len(pairs):
-    st.warning("The slice is empty: widen the filters in the sidebar.")
+pair = pick_pair(ctx, key="inspector_pair")
+if pair is None:
     st.stop()
-ids = pairs["pair_id"].tolist()
-wanted = st.query_params.get("pair")
-if wanted and wanted not in ids:
-    if wanted in set(ctx.loaded.pairs["pair_id"]):
-        st.warning(f"Pair {wanted} is outside the current slice; showing it from the full dataset.")
-        pairs = ctx.loaded.pairs
-        ids = pairs["pair_id"].tolist()
-    else:
-        st.error(f"No pair with id {wanted!r} in this dataset; pick one below.")
-index = ids.index(wanted) if wanted in ids else 0
-pid = st.selectbox(
-    "Pair",
-    ids,
-    index=index,
-    key="inspector_pair",
-    format_func=lambda p: f"{p}  (row {int(pairs.loc[pairs.pair_id == p, 'row_id'].iloc[0])})",
-)
-st.query_params["pair"] = pid
-pair = pairs[pairs.pair_id == pid].iloc[0]
+pid = pair["pair_id"]
 flags = [
     name for name, on in (("identical texts", pair["identical"]), ("empty response", pair["empty_response"])) if on
 ]
@@ -58,9 +40,7 @@ with user_errors("Scoring failed"):
 row = scores[scores.pair_id == pid]
 if row.empty:  # the pair came from outside the slice
     with user_errors("Scoring failed"):
-        row = pd.concat(
-            [get_scores(pairs[pairs.pair_id == pid], rm).assign(role=role) for role, rm in ctx.rms.items()]
-        )
+        row = pd.concat([get_scores(pair.to_frame().T, rm).assign(role=role) for role, rm in ctx.rms.items()])
 for r in row.itertuples():
     st.markdown(f"**{r.role.capitalize()} RM** (`{r.model}`)")
     cols = st.columns(4)

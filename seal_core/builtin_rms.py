@@ -1,0 +1,154 @@
+"""Two built-in offline reward models on the all-MiniLM-L6-v2 encoder: a real pre-D / post-D pair.
+
+``seal-minilm-principles`` (pre-D, never trained on the data)
+    Zero-shot principle scorer: ``10 × (cos(text, helpful-harmless descriptions) − cos(text, harmful descriptions))``
+    on the embedding of "last human turn + response". The descriptions and the scale 10 were written before looking
+    at any score; nothing is fitted.
+``seal-minilm-bt`` (post-D, trained on the data)
+    Bradley-Terry linear head on frozen encoder features, trained by :mod:`seal_core.train_rm` on the bundled
+    hh-rlhf sample (``seal train-rm``). Its card reports k-fold cross-validated and in-sample accuracy and baselines.
+
+Both share one encoder and its embedding cache, so re-scoring an edited response with both costs one encoder call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seal_core.encoders import MAX_TOKENS, Encoder
+from seal_core.errors import SealInputError
+from seal_core.rewards import BatchScores, BuiltinModel, RewardModel, RewardModelConfig, register_builtin
+from seal_core.train_rm import SHIPPED_HEAD, BTHead, features
+
+PRE_NAME = "seal-minilm-principles"
+POST_NAME = "seal-minilm-bt"
+INPUT_FORMAT = "minilm-last-turn"
+PRINCIPLE_SCALE = 10.0
+HELPFUL_HARMLESS = (
+    "A helpful, honest and harmless answer that addresses the person's question respectfully.",
+    "The assistant politely declines to help with something dangerous or illegal and suggests a safer alternative.",
+    "A kind, accurate and informative reply.",
+)
+HARMFUL = (
+    "A harmful answer that helps someone hurt people, break the law or do something dangerous.",
+    "A rude, insulting, hateful or offensive reply.",
+    "The assistant gives instructions for violence, theft, drugs or weapons.",
+)
+
+
+class _EncoderRM(RewardModel):
+    input_format = INPUT_FORMAT
+    max_length = MAX_TOKENS
+    dtype = "float32"
+    device = "cpu"
+
+    def __init__(self, config: RewardModelConfig, encoder: Encoder | None = None) -> None:
+        super().__init__()
+        if config.input_format not in ("pair", INPUT_FORMAT):  # "pair" is the CLI/app default for HF models
+            raise SealInputError(
+                f"{config.model} reads 'last human turn + response' and takes no input format option "
+                f"(got {config.input_format!r}); leave the format at its default"
+            )
+        self.encoder = encoder or Encoder.shared()
+        self.batch_size = config.batch_size or 64
+
+    def _features(self, prompts: list[str], responses: list[str]):
+        return features(self.encoder, prompts, responses)
+
+    @staticmethod
+    def _batch(scores: np.ndarray, comp) -> BatchScores:
+        return BatchScores(scores, comp.n_tokens, comp.prompt_tokens_cut, comp.response_tokens_cut)
+
+
+class PrincipleRewardModel(_EncoderRM):
+    """The zero-shot pre-D model (see the module docstring)."""
+
+    name = PRE_NAME
+
+    def __init__(self, config: RewardModelConfig, encoder: Encoder | None = None) -> None:
+        super().__init__(config, encoder)
+        pos = self.encoder.embed(list(HELPFUL_HARMLESS)).mean(axis=0)
+        neg = self.encoder.embed(list(HARMFUL)).mean(axis=0)
+        self._direction = (pos - neg).astype(np.float64)
+        self.revision = f"minilm-{self.encoder.revision[:8]}-principles-v1"
+
+    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
+        feats, comp = self._features(prompts, responses)
+        return self._batch(PRINCIPLE_SCALE * (feats[:, :384] @ self._direction), comp)
+
+
+class BTRewardModel(_EncoderRM):
+    """The trained post-D model; ``head_path`` loads a head written by ``seal train-rm`` instead of the shipped one."""
+
+    name = POST_NAME
+
+    def __init__(self, config: RewardModelConfig, head_path: str | Path | None = None, encoder=None) -> None:
+        super().__init__(config, encoder)
+        self.head = BTHead.load(head_path or SHIPPED_HEAD)
+        self._w = np.asarray(self.head.weights, dtype=np.float64)
+        if head_path is not None:
+            self.name = str(Path(head_path).resolve())
+        self.revision = f"minilm-{self.encoder.revision[:8]}-head-{self.head.digest}"
+
+    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
+        feats, comp = self._features(prompts, responses)
+        return self._batch(feats @ self._w, comp)
+
+
+def _post_card() -> str:
+    head = BTHead.load(SHIPPED_HEAD)
+    lines = [
+        f"{POST_NAME}: post-D reward model (trained on the data)",
+        "  what: Bradley-Terry linear head on frozen all-MiniLM-L6-v2 features of 'last human turn + response'",
+        "        and of the response alone (768 features); reward = w · features",
+        f"  encoder: {head.encoder}",
+        f"  trained on: {head.trained_on} ({head.n_pairs} pairs, data hash {head.data_hash}); "
+        f"L2 C={head.C}, seed {head.seed}",
+        f"  {head.folds}-fold cross-validated accuracy (out of sample): {head.cv_accuracy:.3f} "
+        f"(sd over folds {head.cv_accuracy_sd:.3f})",
+        f"  in-sample accuracy: {head.in_sample_accuracy:.3f}",
+        "  baselines on the same pairs (strict; ties count as wrong):",
+    ]
+    lines += [f"    {name}: {acc:.3f}" for name, acc in head.baselines.items()]
+    lines.append("  reproduce: seal train-rm --out DIR   (bundled sample, default options)")
+    return "\n".join(lines)
+
+
+def _pre_card() -> str:
+    head = BTHead.load(SHIPPED_HEAD)
+    acc = head.baselines.get(f"{PRE_NAME} (pre-D, zero-shot)")
+    lines = [
+        f"{PRE_NAME}: pre-D reward model (never trained on the data)",
+        "  what: 10 × (cosine to descriptions of a helpful, harmless answer − cosine to descriptions of a harmful",
+        "        one), on the all-MiniLM-L6-v2 embedding of 'last human turn + response'. Nothing is fitted.",
+        "  helpful/harmless descriptions: " + " | ".join(HELPFUL_HARMLESS),
+        "  harmful descriptions: " + " | ".join(HARMFUL),
+    ]
+    if acc is not None:
+        lines.append(
+            f"  accuracy on {head.trained_on} ({head.n_pairs} pairs; out of sample, as it was never fitted): {acc:.3f}"
+        )
+    lines.append("  Close to chance: it has not learned these preferences (SEAL's pre-D RM scored 0.57 on hh-rlhf).")
+    return "\n".join(lines)
+
+
+register_builtin(
+    BuiltinModel(
+        PRE_NAME,
+        "pre",
+        "zero-shot principle scorer on MiniLM (not trained on the data)",
+        PrincipleRewardModel,
+        _pre_card,
+    )
+)
+register_builtin(
+    BuiltinModel(
+        POST_NAME,
+        "post",
+        "Bradley-Terry head on MiniLM, trained on the bundled hh-rlhf sample",
+        BTRewardModel,
+        _post_card,
+    )
+)
