@@ -38,11 +38,15 @@ HARMFUL = (
 )
 
 
+SEED_SCORES = Path(__file__).parent / "data_files" / "builtin_scores.parquet"
+
+
 class _EncoderRM(RewardModel):
     input_format = INPUT_FORMAT
     max_length = MAX_TOKENS
     dtype = "float32"
     device = "cpu"
+    seed_scores: Path | None = SEED_SCORES  # precomputed scores of the bundled sample (see write_seed_scores)
 
     def __init__(self, config: RewardModelConfig, encoder: Encoder | None = None) -> None:
         super().__init__()
@@ -90,6 +94,7 @@ class BTRewardModel(_EncoderRM):
         self._w = np.asarray(self.head.weights, dtype=np.float64)
         if head_path is not None:
             self.name = str(Path(head_path).resolve())
+            self.seed_scores = None
         self.revision = f"minilm-{self.encoder.revision[:8]}-head-{self.head.digest}"
 
     def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
@@ -152,3 +157,48 @@ register_builtin(
         _post_card,
     )
 )
+
+
+def write_seed_scores(path: Path = SEED_SCORES) -> Path:
+    """Score every text of the bundled sample with both built-in models and write the seed file they ship with.
+
+    Run after changing a built-in model (``python -m seal_core.builtin_rms``); stale seeds are never used, since
+    their rows are keyed by the models' cache keys.
+    """
+    import os
+
+    import pandas as pd
+
+    from seal_core.data import load_pairs
+    from seal_core.scoring import text_key
+
+    pairs = load_pairs().pairs
+    prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
+    responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
+    keys = [text_key(p, r) for p, r in zip(prompts, responses)]
+    frames = []
+    for name in (PRE_NAME, POST_NAME):
+        from seal_core.rewards import load_reward_model
+
+        rm = load_reward_model(name)
+        out = rm.score(prompts, responses)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model_key": rm.cache_key,
+                    "text_key": keys,
+                    "score": out.scores,
+                    "n_tokens": out.n_tokens,
+                    "prompt_cut": out.prompt_tokens_cut,
+                    "response_cut": out.response_tokens_cut,
+                }
+            ).drop_duplicates("text_key")
+        )
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pd.concat(frames, ignore_index=True).to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_seed_scores()}")

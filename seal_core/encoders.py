@@ -69,9 +69,12 @@ class Encoder:
     Examples
     --------
     >>> enc = Encoder.shared()
-    >>> v = enc.embed(["hello world", "hello world"])
-    >>> v.shape, round(float(np.linalg.norm(v[0])), 4), enc.calls
+    >>> before = enc.calls
+    >>> v = enc.embed(["a sentence for the doctest", "a sentence for the doctest"])
+    >>> v.shape, round(float(np.linalg.norm(v[0])), 4), enc.calls - before
     ((2, 384), 1.0, 1)
+    >>> _ = enc.embed(["a sentence for the doctest"]); enc.calls - before  # cached: no second forward pass
+    1
     """
 
     _shared: Encoder | None = None

@@ -152,6 +152,30 @@ class ScoreCache:
                 ],
             )
 
+    def ensure_seeded(self, model_key: str, seed_file: Path) -> int:
+        """Load precomputed scores of ``model_key`` from a Parquet seed file, once per cache. Returns rows added.
+
+        Built-in models ship scores of the bundled sample so a fresh machine opens at once; a seed only ever
+        matches the exact model it was made with, because its rows are keyed by the model's cache key.
+        """
+        con = self._conn()
+        con.execute("CREATE TABLE IF NOT EXISTS seeds (model_key TEXT, seed TEXT, PRIMARY KEY (model_key, seed))")
+        seed_id = f"{seed_file.name}:{seed_file.stat().st_size}"
+        if con.execute("SELECT 1 FROM seeds WHERE model_key = ? AND seed = ?", (model_key, seed_id)).fetchone():
+            return 0
+        rows = pd.read_parquet(seed_file, filters=[("model_key", "==", model_key)])
+        with con:
+            before = con.total_changes
+            con.executemany(
+                "INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?)",
+                rows[["model_key", "text_key", "score", "n_tokens", "prompt_cut", "response_cut"]].itertuples(
+                    index=False, name=None
+                ),
+            )
+            added = con.total_changes - before
+            con.execute("INSERT OR IGNORE INTO seeds VALUES (?, ?)", (model_key, seed_id))
+        return added
+
     def count(self, model_key: str | None = None) -> int:
         q, args = (
             ("SELECT COUNT(*) FROM scores", ())
@@ -190,6 +214,9 @@ def score_texts(
     batch_size = batch_size or model.batch_size
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]
     unique = dict(zip(keys, zip(prompts, responses)))
+    seed = getattr(model, "seed_scores", None)
+    if cache is not None and seed is not None and seed.exists():
+        cache.ensure_seeded(model.cache_key, seed)
     found = cache.get_many(model.cache_key, unique) if cache is not None else {}
     todo = [k for k in unique if k not in found]
     todo.sort(key=lambda k: -model.length_hint(*unique[k]))

@@ -140,12 +140,12 @@ def test_editor_scores_move_on_edit_and_reset_restores(default_app, sample):
     box.set_value("You are an idiot and I will not help you. Go away.").run()
     no_errors(at)
     after = [m for m in at.metric if m.label == "Score, chosen"]
-    assert len(after) == 2 and any(m.delta != "+0.000" for m in after)
+    assert len(after) == 2 and any(m.delta not in (None, "", "+0.000") for m in after)
     diffs = [c.value for c in at.code if c.language == "diff"]
     assert diffs and "+ You are an idiot" in diffs[0]
     at.button(key=f"reset_{pid}").click().run()
     assert at.text_area(key=f"edit_chosen_{pid}").value == original.chosen
-    assert all(m.delta == "+0.000" for m in at.metric if m.label == "Score, chosen")
+    assert all(not m.delta for m in at.metric if m.label == "Score, chosen")  # no change shown after a reset
 
 
 def test_editor_reports_a_flip(default_app):

@@ -119,3 +119,22 @@ def test_training_errors(sample, tmp_path):
         BTHead.load(bad)
     with pytest.raises(SealInputError, match="takes no input format option"):
         load_reward_model(POST_NAME, input_format="raw")
+
+
+def test_shipped_seed_scores_match_fresh_scoring(sample, pre, post, tmp_path):
+    """The precomputed scores that make a fresh app open at once are what the models really output."""
+    from seal_core.scoring import ScoreCache
+
+    cache = ScoreCache(tmp_path / "c.sqlite")
+    subset = sample.pairs.sample(40, random_state=1)
+    for rm in (pre, post):
+        seeded = score_pairs(subset, rm, cache=cache)
+        n_texts = len(
+            set(zip(sample.pairs.prompt_chosen, sample.pairs.chosen))
+            | set(zip(sample.pairs.prompt_rejected, sample.pairs.rejected))
+        )
+        assert cache.count(rm.cache_key) == n_texts  # the whole bundled sample came from the seed
+        fresh = score_pairs(subset, rm)  # no cache: computed now
+        np.testing.assert_allclose(seeded.score_chosen, fresh.score_chosen, atol=1e-5)
+        np.testing.assert_allclose(seeded.score_rejected, fresh.score_rejected, atol=1e-5)
+        assert (seeded.n_tokens_chosen == fresh.n_tokens_chosen).all()

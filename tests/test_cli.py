@@ -61,3 +61,29 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
 def test_python_dash_m_entry_point():
     res = subprocess.run([sys.executable, "-m", "seal_core", "--help"], capture_output=True, text=True, check=True)
     assert "models" in res.stdout and "score" in res.stdout
+
+
+def test_default_rms_are_the_builtin_pair(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["score", "--limit", "30", "--out", str(out)]) == 0
+    s = pd.read_csv(out)
+    assert sorted(s.model.str.split("@").str[0].unique()) == ["seal-minilm-bt", "seal-minilm-principles"]
+
+
+def test_models_verbose_prints_cards(capsys):
+    assert main(["models", "--verbose"]) == 0
+    text = capsys.readouterr().out
+    assert "5-fold cross-validated accuracy (out of sample): 0.631" in text
+    assert "shorter response wins: 0.548" in text
+
+
+def test_train_rm_writes_a_usable_head(tmp_path, capsys):
+    assert main(["train-rm", "--limit", "60", "--folds", "3", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "3-fold CV accuracy" in printed
+    head = tmp_path / "minilm_bt_head.json"
+    assert head.exists()
+    assert main(["score", "--rm", str(head), "--limit", "60"]) == 0
+    assert "agreement" in capsys.readouterr().out
+    assert main(["train-rm", "--limit", "5", "--out", str(tmp_path / "x")]) == 2
+    assert "at least 10 non-identical pairs" in capsys.readouterr().err

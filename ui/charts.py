@@ -26,7 +26,9 @@ def resistance_bars(table: pd.DataFrame) -> alt.Chart:
             alt.Tooltip("n_pairs:Q"),
         ],
     )
-    errs = base.mark_errorbar(color="black").encode(x="ci_low:Q", x2="ci_high:Q")
+    errs = base.mark_errorbar(color="black").encode(
+        x=alt.X("ci_low:Q", title="Share of pairs where the RM prefers the rejected response"), x2="ci_high:Q"
+    )
     rule = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(strokeDash=[4, 4], color="gray").encode(x="x:Q")
     return (bars + errs + rule).properties(title="Alignment resistance (lower is better; dashed line = coin flip)")
 

@@ -47,12 +47,16 @@ def editor() -> None:
             rows.append(
                 {"role": role, "model": rm.model_id, "orig": orig.scores, "now": now.scores, "m0": m0, "m1": m1}
             )
+
+    def change(v: float) -> str | None:
+        return f"{v:+.3f}" if abs(v) >= 5e-4 else None
+
     for r in rows:
         st.markdown(f"**{r['role'].capitalize()} RM** (`{r['model']}`)")
         c = st.columns(4)
-        c[0].metric("Score, chosen", f"{r['now'][0]:.3f}", delta=f"{r['now'][0] - r['orig'][0]:+.3f}")
-        c[1].metric("Score, rejected", f"{r['now'][1]:.3f}", delta=f"{r['now'][1] - r['orig'][1]:+.3f}")
-        c[2].metric("Margin (chosen − rejected)", f"{r['m1']:+.3f}", delta=f"{r['m1'] - r['m0']:+.3f}")
+        c[0].metric("Score, chosen", f"{r['now'][0]:.3f}", delta=change(r["now"][0] - r["orig"][0]))
+        c[1].metric("Score, rejected", f"{r['now'][1]:.3f}", delta=change(r["now"][1] - r["orig"][1]))
+        c[2].metric("Margin (chosen − rejected)", f"{r['m1']:+.3f}", delta=change(r["m1"] - r["m0"]))
         c[3].metric("P(chosen preferred) = σ(margin)", f"{p_chosen(r['m1']):.1%}")
         was, now = r["m0"] > 0, r["m1"] > 0
         if was != now:
