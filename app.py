@@ -8,6 +8,7 @@ st.set_page_config(page_title="SEAL Explorer", layout="wide")
 
 pages = [
     st.Page("views/overview.py", title="Overview", default=True),
+    st.Page("views/imprint.py", title="Feature imprint", url_path="imprint"),
     st.Page("views/editor.py", title="Live editor", url_path="editor"),
     st.Page("views/inspector.py", title="Pair inspector", url_path="inspector"),
     st.Page("views/models.py", title="Model cards", url_path="models"),

@@ -1,6 +1,6 @@
 """Print precision, recall and Cohen's κ of each rules feature against the hand-labelled set in tests/data.
 
-    python scripts/featurizer_quality.py
+python scripts/featurizer_quality.py
 """
 
 from pathlib import Path

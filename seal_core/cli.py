@@ -56,6 +56,29 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
     s.add_argument("--cache-dir", default=None, help="score cache folder (default: $SEAL_CACHE_DIR or ~/.cache)")
     s.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    lab = sub.add_parser("label", help="label every chosen and rejected text with features (the Features table)")
+    _add_data_args(lab)
+    lab.add_argument("--labeler", default="rules", help="rules (offline, default) or llm (needs an endpoint)")
+    lab.add_argument("--out", default=None, help="write the Features table to FILE.parquet or FILE.csv")
+    lab.add_argument("--yes", action="store_true", help="llm: skip the cost confirmation prompt")
+    lab.add_argument("--concurrency", type=int, default=4, help="llm: requests in flight (default 4)")
+
+    imp = sub.add_parser("imprint", help="regress RM scores on features (SEAL's feature imprint)")
+    imp.add_argument("--scores", required=True, help="Scores table from `seal score --out`")
+    imp.add_argument("--features", required=True, help="Features table from `seal label --out` or an import")
+    imp.add_argument("--pre", default=None, help="model id (or unique prefix) of the pre-training RM")
+    imp.add_argument("--post", default=None, help="model id (or unique prefix) of the post-training RM")
+    imp.add_argument("--estimator", default="pair_fe", choices=["pair_fe", "pooled_ols"])
+    imp.add_argument(
+        "--cov",
+        default="cluster",
+        choices=["cluster", "nonrobust"],
+        help="cluster by pair (default) or plain OLS SEs (SEAL's reference, effectively)",
+    )
+    imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
+    imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
+    imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
+
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     _add_data_args(t)
     t.add_argument("--out", required=True, help="folder to write minilm_bt_head.json into")
@@ -85,6 +108,91 @@ def _cmd_train_rm(args: argparse.Namespace) -> int:
     for name, acc in head.baselines.items():
         print(f"  baseline {name}: {acc:.3f}")
     print(f"wrote {out}; score with it: seal score --rm {out}")
+    return 0
+
+
+def _write_table(df, out: str) -> None:
+    from pathlib import Path
+
+    from seal_core.scoring import write_table
+
+    write_table(df, out)
+    print(f"wrote {len(df):,} rows to {Path(out)}")
+
+
+def _cmd_label(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.features import LabelCache, get_featurizer, label_pairs
+
+    if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
+        raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
+    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
+    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    options = {"concurrency": args.concurrency} if args.labeler == "llm" else {}
+    featurizer = get_featurizer(args.labeler, **options)
+    if args.labeler == "llm":
+        estimate = featurizer.estimate(pairs)
+        print(estimate.sentence())
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise SealInputError("the LLM labeler sends every text to the endpoint: pass --yes to confirm")
+            if input("Proceed? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing sent")
+                return 1
+    bar = tqdm(desc=f"labelling ({featurizer.key})", unit="text", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    feats = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
+    bar.close()
+    numeric = feats.select_dtypes("number")
+    print(f"{len(feats):,} texts from {len(pairs):,} pairs labelled by {featurizer.key}")
+    print(numeric.groupby(feats["side"]).mean().T.round(3).to_string())
+    if args.out:
+        _write_table(feats, args.out)
+    return 0
+
+
+def _resolve_model(name: str | None, models: list[str]) -> str | None:
+    if name is None:
+        return None
+    hits = [m for m in models if m == name] or [m for m in models if m.startswith(name)]
+    if len(hits) != 1:
+        raise SealInputError(f"{name!r} matches {len(hits)} model(s) in the scores file; models: {models}")
+    return hits[0]
+
+
+def _cmd_imprint(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from seal_core.features import read_features
+    from seal_core.metrics.imprint import describe_top, feature_imprint
+    from seal_core.scoring import read_scores
+
+    scores = read_scores(args.scores)
+    feats = read_features(args.features, labeler=args.labeler)
+    models = list(dict.fromkeys(scores["model"]))
+    pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
+    res = feature_imprint(scores, feats, pre=pre, post=post, estimator=args.estimator, cov=args.cov,
+                          adjust=args.adjust)  # fmt: skip
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(res.table.drop(columns=["rm"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for row in res.dropped.itertuples():
+        print(f"dropped {row.feature}: {row.reason}")
+    for note in res.notes:
+        print(f"note: {note}")
+    for role in ("pre", "post"):
+        if role in set(res.table["role"].dropna()):
+            print(describe_top(res.table, role))
+    if args.out:
+        _write_table(res.table, args.out)
     return 0
 
 
@@ -168,7 +276,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    commands = {"models": _cmd_models, "score": _cmd_score, "train-rm": _cmd_train_rm}
+    commands = {
+        "models": _cmd_models,
+        "score": _cmd_score,
+        "label": _cmd_label,
+        "imprint": _cmd_imprint,
+        "train-rm": _cmd_train_rm,
+    }
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)

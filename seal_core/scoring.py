@@ -313,8 +313,8 @@ def score_pairs(
     return out[SCORE_COLUMNS]
 
 
-def write_scores(scores: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a Scores table to ``.parquet`` or ``.csv`` atomically (a temp file renamed into place)."""
+def write_table(scores: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a table (Scores, Features, imprint …) to ``.parquet`` or ``.csv`` atomically (temp file, then rename)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
@@ -330,6 +330,9 @@ def write_scores(scores: pd.DataFrame, path: str | os.PathLike) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+write_scores = write_table
 
 
 def read_scores(path: str | os.PathLike) -> pd.DataFrame:

@@ -45,3 +45,42 @@ def margin_histogram(scores: pd.DataFrame) -> alt.Chart:
         )
         .properties(title="How strongly each RM prefers the human-chosen response", height=220)
     )
+
+
+def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt.Chart:
+    """Forest plot of imprint coefficients: features sorted by coefficient, one colour per RM role."""
+    data = table[table["role"].eq("difference") == show_difference].copy()
+    data["significant"] = data["p_adj"] < 0.05
+    data["who"] = (
+        data["role"]
+        .fillna(data["rm"])
+        .map({"pre": "pre-training RM", "post": "post-training RM", "difference": "post − pre"})
+        .fillna(data["rm"])
+    )
+    lead = data[data["role"] == "post"] if (data["role"] == "post").any() else data
+    order = lead.sort_values("coef", ascending=False)["feature"].drop_duplicates().tolist()
+    y = alt.Y("feature:N", sort=order, title=None)
+    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model"))
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", title="Change in reward when the feature is present (95% CI)"),
+        x2="ci_high:Q",
+        opacity=alt.condition("datum.significant", alt.value(1.0), alt.value(0.3)),
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="coef:Q",
+        shape=alt.Shape(
+            "kind:N", title="Feature kind", scale=alt.Scale(domain=["target", "spoiler"], range=["circle", "triangle"])
+        ),
+        opacity=alt.condition("datum.significant", alt.value(1.0), alt.value(0.3)),
+        tooltip=[
+            "feature",
+            "kind",
+            "who",
+            alt.Tooltip("coef:Q", format="+.3f"),
+            alt.Tooltip("se:Q", format=".3f"),
+            alt.Tooltip("p_adj:Q", format=".3g", title="adjusted p"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
+    title = "Imprint: post − pre difference" if show_difference else "Feature imprint per reward model"
+    return (bars + points + zero).properties(title=title, height=max(220, 28 * len(order)))

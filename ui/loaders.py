@@ -55,3 +55,26 @@ def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.D
         while len(store) > 24:
             store.popitem(last=False)
     return scores
+
+
+@st.cache_resource
+def label_cache():
+    from seal_core.features import LabelCache
+
+    return LabelCache()
+
+
+def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
+    """The Features table of ``pairs`` from a built-in featurizer (disk-cached; in-memory per content hash)."""
+    from seal_core.features import get_featurizer, label_pairs
+
+    store, lock = _score_store()
+    featurizer = get_featurizer(featurizer_name)
+    key = ("features", content_hash(pairs), featurizer.key)
+    with lock:
+        if key in store:
+            return store[key]
+    feats = label_pairs(pairs, featurizer, cache=label_cache())
+    with lock:
+        store[key] = feats
+    return feats

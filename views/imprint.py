@@ -1,0 +1,116 @@
+"""Feature imprint: which target and spoiler features each RM rewards or punishes, with honest uncertainty."""
+
+import streamlit as st
+
+from seal_core.errors import SealInputError
+from seal_core.features import feature_roles, import_seal_labels, labeler_agreement, read_features
+from seal_core.metrics.imprint import describe_top, feature_imprint
+from ui.charts import imprint_forest
+from ui.errors import user_errors
+from ui.loaders import get_features
+from ui.sidebar import context
+
+ctx = context()
+st.title("Feature imprint")
+st.caption(
+    "SEAL's feature imprint: the reward of each text regressed on its features, with a fixed effect per pair, so "
+    "each coefficient is how much more (or less) the RM rewards a response with that feature than its pair partner."
+)
+if not ctx.rms:
+    st.info("Pick a reward model in the sidebar.")
+    st.stop()
+if len(ctx.pairs) < 3:
+    st.warning("The slice has fewer than 3 pairs: widen it in the sidebar.")
+    st.stop()
+
+source = st.radio(
+    "Features from",
+    ["Built-in rules (offline)", "Import a labels file"],
+    horizontal=True,
+    key="imprint_source",
+    help="The LLM labeler (SEAL's 19 keys) runs from the CLI: `seal label --labeler llm --out labels.parquet`; "
+    "import its output here.",
+)
+with user_errors("Labelling failed"):
+    rules = get_features(ctx.pairs, "rules")
+feats = rules
+if source == "Import a labels file":
+    path = st.text_input("Labels file: a Features table (seal label --out) or a SEAL taxonomy CSV", key="imprint_path")
+    if not path.strip():
+        st.info("Enter a file path.")
+        st.stop()
+    try:
+        try:
+            feats = read_features(path.strip())
+        except SealInputError as e:
+            if "SEAL taxonomy file" not in str(e):
+                raise
+            feats = import_seal_labels(path.strip(), ctx.loaded.pairs)
+            st.caption(
+                f"SEAL taxonomy file joined on (row_id, preference); {feats.attrs['unmatched']} row(s) matched "
+                "no pair."
+            )
+    except SealInputError as e:
+        st.error(str(e))
+        st.stop()
+    feats = feats[feats["pair_id"].isin(set(ctx.pairs["pair_id"]))]
+    if feats.empty:
+        st.error("No labelled text belongs to a pair of the current slice.")
+        st.stop()
+
+c1, c2, c3 = st.columns(3)
+estimator = c1.selectbox(
+    "Estimator",
+    ["pair_fe", "pooled_ols"],
+    key="imprint_estimator",
+    format_func={"pair_fe": "pair fixed effects (default)", "pooled_ols": "pooled OLS (SEAL's code)"}.get,
+)
+adjust = c2.selectbox("Multiple-testing adjustment", ["bonferroni", "holm", "fdr_bh", "none"], key="imprint_adjust")
+show_diff = c3.toggle("Show post − pre", key="imprint_diff", disabled=not {"pre", "post"} <= set(ctx.rms))
+cols = [c for c in feats.columns if c not in ("pair_id", "side", "labeler") and feats[c].dtype.kind in "iufb"]
+defaults = feature_roles(cols)
+targets = st.multiselect(
+    "Target features (the rest are spoilers)",
+    cols,
+    default=[c for c in cols if defaults[c] == "target"],
+    key="imprint_targets",
+)
+roles = {c: ("target" if c in targets else "spoiler") for c in cols}
+
+with user_errors("Scoring failed"):
+    scores = ctx.scores()
+ids = {role: rm.model_id for role, rm in ctx.rms.items()}
+with user_errors("The imprint regression failed"):
+    res = feature_imprint(
+        scores,
+        feats.drop(columns=["labeler"], errors="ignore"),
+        pre=ids.get("pre"),
+        post=ids.get("post"),
+        roles=roles,
+        estimator=estimator,
+        adjust=adjust,
+    )
+for note in res.notes:
+    st.warning(note)
+st.altair_chart(imprint_forest(res.table, show_difference=show_diff), width="stretch")
+st.caption(
+    "Dots: estimated change in reward when a text has the feature (circles: target features; triangles: "
+    "spoilers). Lines: 95% confidence intervals, clustered by pair. Faded: not significant after "
+    f"{adjust} adjustment. Dashed line: no effect."
+)
+for role in ("post", "pre"):
+    if role in ids:
+        st.write(describe_top(res.table, role))
+st.dataframe(res.table, hide_index=True)
+st.download_button("Download the table (CSV)", res.table.to_csv(index=False), "imprint.csv", "text/csv")
+with st.expander("Features left out, and variance inflation factors"):
+    if len(res.dropped):
+        st.dataframe(res.dropped, hide_index=True)
+    else:
+        st.caption("No feature was left out.")
+    st.dataframe(res.vif, hide_index=True)
+if source == "Import a labels file":
+    st.subheader("Agreement between the imported labels and the built-in rules")
+    with user_errors("Agreement"):
+        st.dataframe(labeler_agreement(feats, rules), hide_index=True)
+    st.caption("Joined on (pair_id, side). κ: Cohen's kappa (0 = chance agreement, 1 = perfect).")
