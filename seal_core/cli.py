@@ -152,12 +152,18 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
     feats = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
     bar.close()
+    failed = feats.attrs.get("failed", [])
+    if failed:
+        print(f"warning: {len(failed)} text(s) could not be labelled (their features are empty); every other label "
+              "is cached, so re-running the same command asks only for these", file=sys.stderr)  # fmt: skip
+        for message in getattr(featurizer, "failures", [])[:10]:
+            print(f"  {message}", file=sys.stderr)
     numeric = feats.select_dtypes("number")
     print(f"{len(feats):,} texts from {len(pairs):,} pairs labelled by {featurizer.key}")
     print(numeric.groupby(feats["side"]).mean().T.round(3).to_string())
     if args.out:
         _write_table(feats, args.out)
-    return 0
+    return 1 if failed else 0
 
 
 def _resolve_model(name: str | None, models: list[str]) -> str | None:

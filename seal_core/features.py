@@ -313,10 +313,14 @@ def label_pairs(
     featurizer: Featurizer,
     *,
     cache: LabelCache | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Label both sides of every pair; returns the Features table (one row per text).
+
+    Each batch is committed to the cache as soon as it is labelled. A text the featurizer could not label (an LLM
+    that kept failing) gets empty (NaN) features, is not cached, and is listed in ``result.attrs["failed"]``; the
+    next run asks for it again.
 
     Examples
     --------
@@ -334,25 +338,38 @@ def label_pairs(
     unique = dict(zip(keys, zip(prompts, responses)))
     found = cache.get_many(featurizer.key, list(unique)) if cache is not None else {}
     todo = [k for k in unique if k not in found]
+    batch_size = batch_size or getattr(featurizer, "batch_size", None) or 256
+    failed: list[str] = []
     if progress:
         progress(0, len(todo))
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
         labels = featurizer._label([unique[k][0] for k in chunk], [unique[k][1] for k in chunk])
-        new = {k: {c: _clean(v) for c, v in row.items()} for k, row in zip(chunk, labels.to_dict("records"))}
-        if cache is not None:
+        new = {}
+        for k, row in zip(chunk, labels.to_dict("records")):
+            if row.get("__failed__") is True:
+                failed.append(k)
+                continue
+            new[k] = {c: _clean(v) for c, v in row.items() if c != "__failed__" and not _isnan(v)}
+        if cache is not None and new:
             cache.put_many(featurizer.key, new)
         found.update(new)
         if progress:
             progress(min(start + batch_size, len(todo)), len(todo))
     n = len(pairs)
-    table = pd.DataFrame([found[k] for k in keys], columns=list(featurizer.specs) or None)
+    table = pd.DataFrame([found.get(k, {}) for k in keys], columns=list(featurizer.specs) or None)
     head = pd.DataFrame({
         "pair_id": np.concatenate([pairs["pair_id"].to_numpy()] * 2),
         "side": ["chosen"] * n + ["rejected"] * n,
         "labeler": featurizer.key,
     })  # fmt: skip
-    return pd.concat([head, table.reset_index(drop=True)], axis=1)
+    out = pd.concat([head, table.reset_index(drop=True)], axis=1)
+    out.attrs["failed"] = failed
+    return out
+
+
+def _isnan(v) -> bool:
+    return isinstance(v, float) and v != v
 
 
 def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFrame:

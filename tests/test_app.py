@@ -164,3 +164,66 @@ def test_editor_sentence_attribution_table(default_app):
     at = _editor(default_app)
     frames = at.dataframe
     assert frames and "Score it adds" in frames[-1].value.columns
+
+
+def _imprint(default_app, n=200):
+    default_app.session_state["slice_first"] = n
+    at = default_app.run()
+    at.switch_page("views/imprint.py").run()
+    return at
+
+
+def test_imprint_page_with_builtin_rules(default_app):
+    at = _imprint(default_app)
+    no_errors(at)
+    assert at.title[0].value == "Feature imprint"
+    table = at.dataframe[0].value
+    assert set(table.role) == {"pre", "post", "difference"} and (table.n_pairs == 200).all()
+    words = [m.value for m in at.markdown]
+    assert any(w.startswith("After training") or w.startswith("No feature") for w in words), words
+    at.toggle(key="imprint_diff").set_value(True).run()
+    no_errors(at)
+
+
+def test_imprint_page_llm_labeler_estimate_confirm_and_agreement(default_app, monkeypatch):
+    from test_llm_labeler import FakeLLM
+
+    monkeypatch.delenv("SEAL_LLM_BASE_URL", raising=False)
+    at = _imprint(default_app, n=40)
+    at.radio(key="imprint_source").set_value("LLM labeler (SEAL's 19 keys)").run()
+    assert any("No LLM endpoint is configured, so nothing is sent" in i.value for i in at.info)
+    server = FakeLLM()
+    try:
+        monkeypatch.setenv("SEAL_LLM_BASE_URL", server.url)
+        monkeypatch.setenv("SEAL_LLM_MODEL", "tiny")
+        at.run()
+        assert any("About 80 requests" in m.value for m in at.markdown) and not server.requests
+        at.button(key="imprint_llm_go").click().run()
+        no_errors(at)
+        assert len(server.requests) == 80
+        assert any("Agreement between these labels" in s.value for s in at.subheader)
+        agreement = at.dataframe[-1].value
+        assert "kappa" in agreement.columns and "last_response_is_refusal" in set(agreement.feature)
+    finally:
+        server.close()
+
+
+def test_imprint_page_imports_a_seal_taxonomy_file(default_app, tmp_path, sample):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = [{"row_id": r, "preference": side, "last_response_is_helpful": str(bool(rng.integers(0, 2))),
+             "last_response_is_harmless": str(bool(rng.integers(0, 2))),
+             "last_response_sentiment": rng.choice(["negative", "neutral", "positive"])}
+            for r in range(200) for side in ("rejected", "chosen")]  # fmt: skip
+    path = tmp_path / "taxonomy.csv"
+    pd.DataFrame(rows).sample(frac=1, random_state=0).to_csv(path, index=False)  # row order scrambled
+    at = _imprint(default_app)
+    at.radio(key="imprint_source").set_value("Import a labels file").run()
+    at.text_input(key="imprint_path").set_value(str(path)).run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert set(table.feature) == {"last_response_is_helpful", "last_response_is_harmless", "last_response_sentiment"}
+    at.text_input(key="imprint_path").set_value(str(tmp_path / "missing.csv")).run()
+    assert any("labels file not found" in e.value or "features file not found" in e.value for e in at.error)

@@ -87,3 +87,41 @@ def test_train_rm_writes_a_usable_head(tmp_path, capsys):
     assert "agreement" in capsys.readouterr().out
     assert main(["train-rm", "--limit", "5", "--out", str(tmp_path / "x")]) == 2
     assert "at least 10 non-identical pairs" in capsys.readouterr().err
+
+
+def test_label_and_imprint_commands(tmp_path, capsys):
+    feats, scores, out = tmp_path / "f.parquet", tmp_path / "s.parquet", tmp_path / "imprint.csv"
+    assert main(["label", "--limit", "120", "--out", str(feats)]) == 0
+    assert main(["score", "--limit", "120", "--out", str(scores)]) == 0
+    capsys.readouterr()
+    code = main(["imprint", "--scores", str(scores), "--features", str(feats), "--pre", "seal-minilm-principles",
+                 "--post", "seal-minilm-bt", "--adjust", "holm", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "difference" in printed and "After training" in printed
+    table = pd.read_csv(out)
+    assert {"feature", "kind", "rm", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"} <= set(table.columns)
+    assert set(table.role) == {"pre", "post", "difference"} and (table.n_pairs == 120).all()
+    assert main(["imprint", "--scores", str(scores), "--features", str(feats), "--post", "seal"]) == 2
+    assert "matches 2 model(s)" in capsys.readouterr().err
+
+
+def test_llm_labeling_needs_confirmation_and_an_endpoint(tmp_path, monkeypatch, capsys):
+    from test_llm_labeler import FakeLLM
+
+    monkeypatch.delenv("SEAL_LLM_BASE_URL", raising=False)
+    assert main(["label", "--labeler", "llm", "--limit", "2"]) == 2
+    assert "nothing was sent" in capsys.readouterr().err
+    server = FakeLLM()
+    try:
+        monkeypatch.setenv("SEAL_LLM_BASE_URL", server.url)
+        monkeypatch.setenv("SEAL_LLM_MODEL", "tiny")
+        monkeypatch.setattr("sys.stdin", open("/dev/null"))
+        assert main(["label", "--labeler", "llm", "--limit", "2"]) == 2
+        assert "pass --yes to confirm" in capsys.readouterr().err and not server.requests
+        out = tmp_path / "llm.csv"
+        assert main(["label", "--labeler", "llm", "--limit", "2", "--yes", "--out", str(out)]) == 0
+        assert "About 4 requests" in capsys.readouterr().out
+        assert len(pd.read_csv(out)) == 4 and len(server.requests) == 4
+    finally:
+        server.close()

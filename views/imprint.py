@@ -3,11 +3,13 @@
 import streamlit as st
 
 from seal_core.errors import SealInputError
-from seal_core.features import feature_roles, import_seal_labels, labeler_agreement, read_features
+from seal_core.features import feature_roles, import_seal_labels, label_pairs, labeler_agreement, read_features
+from seal_core.llm_labeler import LLMFeaturizer
 from seal_core.metrics.imprint import describe_top, feature_imprint
 from ui.charts import imprint_forest
 from ui.errors import user_errors
-from ui.loaders import get_features
+from ui.loaders import get_features, label_cache
+from ui.secrets import llm_settings
 from ui.sidebar import context
 
 ctx = context()
@@ -25,15 +27,43 @@ if len(ctx.pairs) < 3:
 
 source = st.radio(
     "Features from",
-    ["Built-in rules (offline)", "Import a labels file"],
+    ["Built-in rules (offline)", "LLM labeler (SEAL's 19 keys)", "Import a labels file"],
     horizontal=True,
     key="imprint_source",
-    help="The LLM labeler (SEAL's 19 keys) runs from the CLI: `seal label --labeler llm --out labels.parquet`; "
-    "import its output here.",
 )
 with user_errors("Labelling failed"):
     rules = get_features(ctx.pairs, "rules")
 feats = rules
+if source.startswith("LLM"):
+    settings = llm_settings()
+    if not {"SEAL_LLM_BASE_URL", "SEAL_LLM_MODEL"} <= set(settings):
+        st.info(
+            "No LLM endpoint is configured, so nothing is sent anywhere. Set SEAL_LLM_BASE_URL (any "
+            "OpenAI-compatible API: OpenAI, Ollama, vLLM, llama.cpp) and SEAL_LLM_MODEL, plus SEAL_LLM_API_KEY if "
+            "needed, in the environment or in .streamlit/secrets.toml, then reload."
+        )
+        st.stop()
+    with user_errors("LLM labeler"):
+        featurizer = LLMFeaturizer.from_env(
+            base_url=settings["SEAL_LLM_BASE_URL"],
+            model=settings["SEAL_LLM_MODEL"],
+            api_key=settings.get("SEAL_LLM_API_KEY"),
+        )
+        cache = label_cache()
+        estimate = featurizer.estimate(ctx.pairs, cache=cache)
+    if estimate.n_requests:
+        st.write(estimate.sentence())
+        if not st.button(f"Send {estimate.n_requests:,} texts to {estimate.endpoint}", key="imprint_llm_go"):
+            st.stop()
+        bar = st.progress(0.0, text="Labelling…")
+    with user_errors("LLM labelling failed"):
+        feats = label_pairs(ctx.pairs, featurizer, cache=cache,
+                            progress=(lambda d, t: bar.progress(d / t if t else 1.0, text=f"Labelling: {d}/{t}"))
+                            if estimate.n_requests else None)  # fmt: skip
+    if feats.attrs.get("failed"):
+        st.warning(f"{len(feats.attrs['failed'])} text(s) could not be labelled and are left out; press the button "
+                   "again to retry only those.")  # fmt: skip
+        feats = feats.dropna(subset=["last_response_is_helpful"])
 if source == "Import a labels file":
     path = st.text_input("Labels file: a Features table (seal label --out) or a SEAL taxonomy CSV", key="imprint_path")
     if not path.strip():
@@ -109,8 +139,8 @@ with st.expander("Features left out, and variance inflation factors"):
     else:
         st.caption("No feature was left out.")
     st.dataframe(res.vif, hide_index=True)
-if source == "Import a labels file":
-    st.subheader("Agreement between the imported labels and the built-in rules")
+if source != "Built-in rules (offline)":
+    st.subheader("Agreement between these labels and the built-in rules")
     with user_errors("Agreement"):
         st.dataframe(labeler_agreement(feats, rules), hide_index=True)
     st.caption("Joined on (pair_id, side). κ: Cohen's kappa (0 = chance agreement, 1 = perfect).")
