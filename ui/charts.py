@@ -59,8 +59,13 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
     )
     lead = data[data["role"] == "post"] if (data["role"] == "post").any() else data
     order = lead.sort_values("coef", ascending=False)["feature"].drop_duplicates().tolist()
-    y = alt.Y("feature:N", sort=order, title=None)
-    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model"))
+    y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    colors = alt.Scale(
+        domain=["pre-training RM", "post-training RM", "post − pre"], range=["#d2691e", "#008080", "#555555"]
+    )  # SEAL's colours: chocolate pre, teal post
+    base = alt.Chart(data).encode(
+        y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model", scale=colors)
+    )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title="Change in reward when the feature is present (95% CI)"),
         x2="ci_high:Q",
@@ -83,4 +88,4 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
     title = "Imprint: post − pre difference" if show_difference else "Feature imprint per reward model"
-    return (bars + points + zero).properties(title=title, height=max(220, 28 * len(order)))
+    return (bars + points + zero).properties(title=title, height=max(240, 36 * len(order)))
