@@ -12,7 +12,10 @@ from seal_core.features import (
     RulesFeaturizer,
     feature_roles,
     get_featurizer,
+    import_seal_labels,
     label_pairs,
+    labeler_agreement,
+    read_features,
     rules_quality,
 )
 
@@ -86,3 +89,59 @@ def test_featurizer_lookup_errors():
         get_featurizer("magic")
     with pytest.raises(SealInputError, match="lacks column"):
         label_pairs(pd.DataFrame({"pair_id": ["a"]}), RulesFeaturizer())
+
+
+def test_import_seal_taxonomy_joins_on_row_id_and_preference(sample, tmp_path):
+    pairs = sample.pairs.head(6)
+    rows = pd.DataFrame({
+        "row_id": [5, 0, 5, 0, 99],
+        "preference": ["rejected", "chosen", "chosen", "rejected", "chosen"],
+        "last_response_is_helpful": ["True", "False", "true", True, "False"],
+        "last_response_sentiment": ["negative", "positive", "neutral", "neutral", "neutral"],
+        "topics": ['["Human activities"]'] * 5,
+    })  # fmt: skip
+    path = tmp_path / "tax.csv"
+    rows.to_csv(path, index=False)
+    f = import_seal_labels(path, pairs)
+    assert f.attrs["unmatched"] == 1  # row 99 is not in the pairs
+    by = f.set_index(["pair_id", "side"])
+    pid5, pid0 = pairs.pair_id[5], pairs.pair_id[0]
+    assert by.loc[(pid5, "rejected"), "last_response_is_helpful"] == 1
+    assert by.loc[(pid0, "chosen"), "last_response_is_helpful"] == 0
+    assert by.loc[(pid5, "rejected"), "last_response_sentiment"] == -1
+    assert by.loc[(pid0, "chosen"), "last_response_sentiment"] == 1
+    assert f.labeler.iloc[0] == "import:tax.csv"
+
+
+def test_import_errors(sample, tmp_path):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"row_id": [0], "preference": ["maybe"], "last_response_is_helpful": ["True"]}).to_csv(bad)
+    with pytest.raises(SealInputError, match="preference must be chosen/rejected"):
+        import_seal_labels(bad, sample.pairs)
+    pd.DataFrame({"row_id": [0], "preference": ["chosen"], "last_response_is_helpful": ["perhaps"]}).to_csv(bad)
+    with pytest.raises(SealInputError, match="column last_response_is_helpful: boolean label 'perhaps'"):
+        import_seal_labels(bad, sample.pairs)
+    pd.DataFrame({"row_id": [0], "preference": ["chosen"], "nothing": [1]}).to_csv(bad)
+    with pytest.raises(SealInputError, match="none of SEAL's label keys"):
+        import_seal_labels(bad, sample.pairs)
+    pd.DataFrame({"x": [0]}).to_csv(bad)
+    with pytest.raises(SealInputError, match=r"lacks column\(s\) \['preference', 'row_id'\]"):
+        import_seal_labels(bad, sample.pairs)
+    with pytest.raises(SealInputError, match="labels file not found"):
+        import_seal_labels(tmp_path / "none.csv", sample.pairs)
+    pd.DataFrame({"row_id": [0], "preference": ["chosen"], "last_response_is_helpful": [1]}).to_csv(bad)
+    with pytest.raises(SealInputError, match="SEAL taxonomy file"):
+        read_features(bad)
+
+
+def test_agreement_joins_on_keys_and_reports_kappa():
+    a = pd.DataFrame({"pair_id": list("aabbcc"), "side": ["chosen", "rejected"] * 3, "f": [1, 0, 1, 0, 1, 1],
+                      "g": [0, 0, 0, 0, 0, 0]})  # fmt: skip
+    b = a.sample(frac=1.0, random_state=3).assign(f=lambda d: d["f"])  # same labels, shuffled rows
+    b.loc[b.index[0], "g"] = 1
+    t = labeler_agreement(a, b).set_index("feature")
+    assert t.loc["f", "agreement"] == 1.0 and t.loc["f", "kappa"] == pytest.approx(1.0)
+    assert t.loc["g", "agreement"] == pytest.approx(5 / 6) and t.loc["g", "prevalence_b"] == pytest.approx(1 / 6)
+    assert t.loc["g", "kappa"] == pytest.approx(0.0)
+    with pytest.raises(SealInputError, match="share no feature"):
+        labeler_agreement(a[["pair_id", "side", "f"]], b[["pair_id", "side", "g"]].rename(columns={"g": "h"}))
