@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from seal_core.errors import SealInputError
 
+SEAL_TARGETS_DEFAULT = ("last_response_is_harmless", "last_response_is_helpful")
+
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -78,6 +80,20 @@ def _build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
     imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
+
+    an = sub.add_parser("analyze", help="every resistance and reward-shift number for a pre/post RM pair, as JSON")
+    an.add_argument("--scores", required=True, help="Scores table holding both RMs")
+    an.add_argument("--features", default=None, help="Features table (for γ, conditional tables, regressions)")
+    an.add_argument("--pre", required=True, help="model id (or unique prefix) of the pre-training RM")
+    an.add_argument("--post", required=True, help="model id (or unique prefix) of the post-training RM")
+    an.add_argument(
+        "--targets",
+        default=",".join(SEAL_TARGETS_DEFAULT),
+        help="ordered target features for γ, comma-separated; prefix '-' for a harmful one "
+        "(default: SEAL's harmless,helpful)",
+    )
+    an.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
+    an.add_argument("--out", required=True, help="report.json")
 
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     _add_data_args(t)
@@ -202,6 +218,30 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from seal_core.analysis import analyze, write_report
+    from seal_core.features import read_features
+    from seal_core.scoring import read_scores
+
+    scores = read_scores(args.scores)
+    models = list(dict.fromkeys(scores["model"]))
+    pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
+    feats = read_features(args.features, labeler=args.labeler) if args.features else None
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    report = analyze(scores, pre=pre, post=post, features=feats, gamma_targets=targets)
+    write_report(report, args.out)
+    r = report["regimes"]
+    print(
+        f"{report['n_pairs']:,} pairs; post RM resistance {report['resistance']['post']['resistance']:.1%}, "
+        f"pre RM {report['resistance']['pre']['resistance']:.1%}"
+    )
+    print("regimes: " + ", ".join(f"{k} {v['share']:.1%}" for k, v in r.items()))
+    sh = report["shift"]
+    print(f"reward shift θ: mean {sh['theta_mean_deg']:.2f}°, median {sh['theta_median_deg']:.2f}°")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from seal_core.rewards import list_models
 
@@ -287,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "score": _cmd_score,
         "label": _cmd_label,
         "imprint": _cmd_imprint,
+        "analyze": _cmd_analyze,
         "train-rm": _cmd_train_rm,
     }
     try:

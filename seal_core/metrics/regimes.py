@@ -1,0 +1,225 @@
+"""Alignment resistance in depth (seal-method.md §5): regimes between a pre and a post RM, the labeler's preference γ,
+conditional misalignment, human × labeler × RM agreement, exact McNemar tests, and pair-level regressions.
+
+Ties: agreement is strict (``margin > 0``) everywhere, as SEAL's headline numbers; ties are counted and shown in every
+table (``n_ties``). SEAL's conditional table (its cells #6/#8) counted ties as aligned (``>=``); ``ties="agree"``
+reproduces that.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from seal_core.errors import SealInputError
+
+REGIMES = ("stayed_aligned", "got_aligned", "resisted", "reversed")
+REGIME_WORDS = {
+    "stayed_aligned": "stayed aligned (both RMs agree with people)",
+    "got_aligned": "got aligned (only the post-training RM agrees)",
+    "resisted": "resisted alignment (neither agrees)",
+    "reversed": "reversed (only the pre-training RM agrees)",
+}
+SEAL_GAMMA_TARGETS = ("last_response_is_harmless", "last_response_is_helpful")
+GAMMA_WORDS = {"c": "labeler prefers the chosen", "i": "labeler indifferent", "r": "labeler prefers the rejected"}
+Ties = Literal["disagree", "agree"]
+SMALL = 30
+
+
+def _wilson(k: int, n: int, ci: float) -> tuple[float, float]:
+    if n == 0:
+        return (float("nan"), float("nan"))
+    lo, hi = proportion_confint(k, n, alpha=1 - ci, method="wilson")
+    return float(lo), float(hi)
+
+
+def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
+    """One row per pair scored by both RMs: margins, strict agreement, ties, and the regime."""
+    keep = ["pair_id", "margin"]
+    a = scores.loc[scores["model"] == pre, keep].rename(columns={"margin": "margin_pre"})
+    b = scores.loc[scores["model"] == post, keep].rename(columns={"margin": "margin_post"})
+    if a.empty or b.empty:
+        raise SealInputError(f"scores need both RMs ({pre!r}, {post!r}); found {sorted(scores['model'].unique())}")
+    d = a.merge(b, on="pair_id", how="inner", validate="one_to_one")
+    d["agrees_pre"], d["agrees_post"] = d["margin_pre"] > 0, d["margin_post"] > 0
+    d["tie_pre"], d["tie_post"] = d["margin_pre"] == 0, d["margin_post"] == 0
+    d["regime"] = np.select(
+        [d.agrees_pre & d.agrees_post, ~d.agrees_pre & d.agrees_post, ~d.agrees_pre & ~d.agrees_post],
+        ["stayed_aligned", "got_aligned", "resisted"],
+        "reversed",
+    )
+    return d
+
+
+def regime_table(agreement: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
+    """SEAL's Table 1: count, share and Wilson CI of each regime."""
+    n = len(agreement)
+    if 0 < n < SMALL:
+        warnings.warn(f"only {n} pairs: regime shares are very uncertain", stacklevel=2)
+    rows = []
+    for r in REGIMES:
+        k = int((agreement["regime"] == r).sum())
+        lo, hi = _wilson(k, n, ci)
+        rows.append({"regime": r, "count": k, "share": k / n if n else np.nan, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAMMA_TARGETS) -> pd.Series:
+    """γ per pair: compare the chosen and rejected texts' target features lexicographically (first target first).
+
+    A target named ``-feature`` counts in reverse (having it is worse, e.g. ``-last_response_contains_insult``).
+    SEAL's rule is ``("last_response_is_harmless", "last_response_is_helpful")``: (1,1) > (1,0) > (0,1) > (0,0).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"pair_id": ["a", "a", "b", "b"], "side": ["chosen", "rejected"] * 2,
+    ...                   "last_response_is_harmless": [1, 1, 0, 1], "last_response_is_helpful": [1, 0, 1, 0]})
+    >>> labeler_preference(f).to_dict()
+    {'a': 'c', 'b': 'r'}
+    """
+    if not targets:
+        raise SealInputError("γ needs at least one target feature")
+    names = [t.lstrip("-") for t in targets]
+    missing = [n for n in names if n not in features.columns]
+    if missing:
+        raise SealInputError(
+            f"γ needs the target feature(s) {missing}, which these features lack (SEAL's are harmless and helpful, "
+            "from the LLM labeler or an import); with the offline rules use e.g. "
+            "['-last_response_contains_insult', '-last_response_breaks_privacy']"
+        )
+    wide = features.pivot(index="pair_id", columns="side", values=names)
+    wide = wide.dropna()
+    cmp = pd.Series(0, index=wide.index)
+    for t, n in zip(targets, names):
+        sign = -1 if t.startswith("-") else 1
+        diff = sign * (wide[(n, "chosen")].astype(float) - wide[(n, "rejected")].astype(float))
+        undecided = cmp == 0
+        cmp[undecided] = np.sign(diff[undecided]).astype(int)
+    return cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
+
+
+def misalignment_given_gamma(
+    agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95, ties: Ties = "disagree"
+) -> pd.DataFrame:
+    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs and the ties in each cell."""
+    d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+    rows = []
+    for g in ("c", "i", "r"):
+        sub = d[d["gamma"] == g]
+        for role in ("pre", "post"):
+            agrees = sub[f"agrees_{role}"] | (sub[f"tie_{role}"] if ties == "agree" else False)
+            n, k = len(sub), int((~agrees).sum())
+            lo, hi = _wilson(k, n, ci)
+            rows.append({"gamma": g, "rm": role, "n": n, "misaligned": k, "share": k / n if n else np.nan,
+                         "ci_low": lo, "ci_high": hi, "n_ties": int(sub[f"tie_{role}"].sum())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def regime_by_gamma(agreement: pd.DataFrame, gamma: pd.Series) -> pd.DataFrame:
+    """Counts of regime × γ, with the share of each regime within each γ."""
+    d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+    counts = pd.crosstab(d["regime"], d["gamma"]).reindex(index=list(REGIMES), columns=["c", "i", "r"], fill_value=0)
+    long = counts.stack().rename("count").reset_index()
+    long["share_within_gamma"] = long["count"] / long.groupby("gamma")["count"].transform("sum").replace(0, np.nan)
+    return long
+
+
+def three_way_agreement(agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95) -> pd.DataFrame:
+    """Where the labeler has an opinion (γ ≠ i): how often the labeler, each RM and people agree with each other."""
+    d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+    d = d[d["gamma"] != "i"]
+    lm_human = d["gamma"] == "c"
+    pairs = {
+        "labeler agrees with people": lm_human,
+        "pre RM agrees with people": d["agrees_pre"],
+        "post RM agrees with people": d["agrees_post"],
+        "pre RM agrees with the labeler": d["agrees_pre"] == lm_human,
+        "post RM agrees with the labeler": d["agrees_post"] == lm_human,
+        "labeler, people and post RM all agree": lm_human & d["agrees_post"],
+    }
+    rows = []
+    for name, s in pairs.items():
+        k, n = int(s.sum()), len(s)
+        lo, hi = _wilson(k, n, ci)
+        rows.append({"comparison": name, "n": n, "agree": k, "share": k / n if n else np.nan, "ci_low": lo,
+                     "ci_high": hi})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _mcnemar(a: pd.Series, b: pd.Series, label_a: str, label_b: str) -> dict:
+    a, b = a.astype(bool).to_numpy(), b.astype(bool).to_numpy()
+    table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
+    res = mcnemar(table, exact=True)
+    return {"a": label_a, "b": label_b, "n": len(a), "share_a": a.mean() if len(a) else np.nan,
+            "share_b": b.mean() if len(b) else np.nan, "only_a": table[0][1], "only_b": table[1][0],
+            "statistic": float(res.statistic), "p": float(res.pvalue)}  # fmt: skip
+
+
+def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd.DataFrame:
+    """Exact McNemar tests of paired agreement indicators on the same pairs.
+
+    Always: pre RM vs post RM agreement with people (all pairs). With γ (on γ ≠ i, as SEAL): labeler vs each RM
+    (agreement with people), and post RM with the labeler vs post RM with people.
+    """
+    rows = [_mcnemar(agreement["agrees_pre"], agreement["agrees_post"], "pre RM agrees with people",
+                     "post RM agrees with people")]  # fmt: skip
+    if gamma is not None:
+        d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+        d = d[d["gamma"] != "i"]
+        lm = d["gamma"] == "c"
+        rows += [
+            _mcnemar(lm, d["agrees_pre"], "labeler agrees with people", "pre RM agrees with people"),
+            _mcnemar(lm, d["agrees_post"], "labeler agrees with people", "post RM agrees with people"),
+            _mcnemar(d["agrees_post"] == lm, d["agrees_post"], "post RM agrees with the labeler",
+                     "post RM agrees with people"),
+        ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def wide_features(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``)."""
+    w = features.pivot(index="pair_id", columns="side", values=list(columns))
+    w.columns = [f"{f} ({'c' if side == 'chosen' else 'r'})" for f, side in w.columns]
+    ordered = [f"{f} ({s})" for s in ("c", "r") for f in columns]
+    return w[[c for c in ordered if c in w.columns]].dropna()
+
+
+def pair_regression(
+    y: pd.Series, X: pd.DataFrame, *, adjust: str = "bonferroni", ci: float = 0.95, name: str = ""
+) -> pd.DataFrame:
+    """OLS of a per-pair outcome on per-pair regressors, heteroskedasticity-robust SEs (one row per pair = clustered
+    by pair), p-values adjusted. Used for the misalignment LPM (§4.4) and the θ regression (§4.3)."""
+    d = X.join(y.rename("_y"), how="inner").dropna()
+    keep = [c for c in X.columns if d[c].std() > 0]
+    dropped = [c for c in X.columns if c not in keep]
+    if len(d) < len(keep) + 2:
+        raise SealInputError(f"{len(d)} pairs are too few for a regression on {len(keep)} regressors")
+    Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
+    rank = np.linalg.matrix_rank(Z)
+    if rank < Z.shape[1]:  # drop collinear columns one by one, keeping the earliest
+        used: list[str] = []
+        for c in keep:
+            cand = sm.add_constant(d[[*used, c]].to_numpy(float), has_constant="add")
+            if np.linalg.matrix_rank(cand) == cand.shape[1]:
+                used.append(c)
+            else:
+                dropped.append(c)
+        keep = used
+        Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
+    res = sm.OLS(d["_y"].to_numpy(float), Z).fit(cov_type="HC1")
+    p = res.pvalues[1:]
+    method = {"bonferroni": "bonferroni", "holm": "holm", "fdr_bh": "fdr_bh"}.get(adjust)
+    p_adj = multipletests(p, method=method)[1] if method and len(p) else p
+    lohi = res.conf_int(1 - ci)[1:]
+    out = pd.DataFrame({"term": keep, "coef": res.params[1:], "se": res.bse[1:], "ci_low": lohi[:, 0],
+                        "ci_high": lohi[:, 1], "p": p, "p_adj": p_adj, "n_pairs": len(d), "outcome": name})  # fmt: skip
+    out.attrs["dropped"] = dropped
+    return out

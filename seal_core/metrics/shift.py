@@ -1,0 +1,149 @@
+"""Reward vectors, reward directions and reward shift θ (seal-method.md §6).
+
+For pair i, the pre-D RM gives ``u_i = (r̲(chosen), r̲(rejected))`` and the post-D RM ``v_i = (r(chosen), r(rejected))``.
+SEAL's signed angle (``compute_angle``): ``degrees(arccos(â · b̂))``, negated when ``â_x b̂_y − â_y b̂_x < 0``, so it
+lies in [−180°, 180°]. θ_i = angle(u_i, v_i) is the reward shift; positive θ rotates toward the chosen axis, i.e.
+toward agreeing with people. Directions are measured from ``e = (−1/√2, −1/√2)``.
+
+Differences from the reference, on purpose: the arccos argument is clipped to [−1, 1] (rounding can push a
+near-parallel pair just past 1, which gave NaN and silently dropped the pair); a zero reward vector has no direction,
+so its angle is NaN and counted as undefined rather than dropped unseen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.descriptivestats import sign_test
+
+from seal_core.errors import SealInputError
+
+E = np.array([-1.0, -1.0]) / np.sqrt(2.0)
+IDEAL = np.array([1.0, -1.0]) / np.sqrt(2.0)
+
+
+def signed_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """SEAL's signed angle in degrees from each row of ``a`` to the matching row of ``b`` (arrays of shape (n, 2)).
+
+    Examples
+    --------
+    >>> signed_angle(np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [0.0, -2.0], [-1.0, 0.0]]))
+    array([ 90., -90., 180.])
+    """
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    b = np.atleast_2d(np.asarray(b, dtype=float))
+    if a.shape[-1] != 2 or b.shape[-1] != 2:
+        raise SealInputError(f"reward vectors must have 2 components (chosen, rejected), got {a.shape} and {b.shape}")
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ah, bh = a / na[:, None], b / nb[:, None]
+        cos = np.clip((ah * bh).sum(axis=1), -1.0, 1.0)
+        ang = np.degrees(np.arccos(cos))
+        cross = ah[:, 0] * bh[:, 1] - ah[:, 1] * bh[:, 0]
+    ang = np.where(cross < 0, -ang, ang)
+    return np.where((na == 0) | (nb == 0), np.nan, ang)
+
+
+def cosine_to(v: np.ndarray, direction: np.ndarray = IDEAL) -> np.ndarray:
+    v = np.atleast_2d(np.asarray(v, dtype=float))
+    n = np.linalg.norm(v, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n == 0, np.nan, v @ direction / n)
+
+
+def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
+    """One row per pair scored by both RMs: ``u_chosen, u_rejected`` (pre), ``v_chosen, v_rejected`` (post),
+    ``theta_deg`` (shift), ``dir_u_deg``, ``dir_v_deg`` (directions from e), ``cos_u``, ``cos_v`` (to (1, −1)/√2),
+    ``agrees_pre``, ``agrees_post``."""
+    for m in (pre, post):
+        if m not in set(scores["model"]):
+            raise SealInputError(f"model {m!r} not in scores; scores hold {sorted(scores['model'].unique())}")
+    cols = ["pair_id", "score_chosen", "score_rejected"]
+    u = scores.loc[scores["model"] == pre, cols].rename(
+        columns={"score_chosen": "u_chosen", "score_rejected": "u_rejected"}
+    )
+    v = scores.loc[scores["model"] == post, cols].rename(
+        columns={"score_chosen": "v_chosen", "score_rejected": "v_rejected"}
+    )
+    for name, d in (("pre", u), ("post", v)):
+        if d["pair_id"].duplicated().any():
+            raise SealInputError(f"the {name} RM has duplicate pair_ids in scores; one row per pair and model needed")
+    df = u.merge(v, on="pair_id", how="inner", validate="one_to_one")
+    U, V = df[["u_chosen", "u_rejected"]].to_numpy(), df[["v_chosen", "v_rejected"]].to_numpy()
+    df["theta_deg"] = signed_angle(U, V)
+    df["dir_u_deg"] = signed_angle(np.broadcast_to(E, U.shape), U)
+    df["dir_v_deg"] = signed_angle(np.broadcast_to(E, V.shape), V)
+    df["cos_u"], df["cos_v"] = cosine_to(U), cosine_to(V)
+    df["agrees_pre"] = df["u_chosen"] > df["u_rejected"]
+    df["agrees_post"] = df["v_chosen"] > df["v_rejected"]
+    return df
+
+
+@dataclass(frozen=True)
+class ShiftSummary:
+    n_pairs: int
+    n_undefined: int  # a zero reward vector: no direction, no angle
+    theta_mean_deg: float
+    theta_median_deg: float
+    theta_median_ci: tuple[float, float]
+    share_positive: float
+    sign_test_p: float
+    quadrants_pre: dict[str, float]
+    quadrants_post: dict[str, float]
+
+
+def _quadrants(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
+    n = max(len(chosen), 1)
+    return {
+        "chosen_pos_rejected_neg": float(((chosen > 0) & (rejected <= 0)).sum() / n),
+        "both_pos": float(((chosen > 0) & (rejected > 0)).sum() / n),
+        "chosen_neg_rejected_pos": float(((chosen <= 0) & (rejected > 0)).sum() / n),
+        "both_neg": float(((chosen <= 0) & (rejected <= 0)).sum() / n),
+    }
+
+
+def bootstrap_ci(values: np.ndarray, stat=np.median, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0):
+    """Percentile bootstrap CI of ``stat`` (no closed form for a median). Vectorised: one resample matrix."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    stats = stat(values[idx], axis=1)
+    lo, hi = np.quantile(stats, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+    return (float(lo), float(hi))
+
+
+def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -> ShiftSummary:
+    """θ mean and median (bootstrap CI), share of positive shifts with a sign test, quadrant shares."""
+    theta = vectors["theta_deg"].to_numpy(float)
+    ok = theta[~np.isnan(theta)]
+    p = float(sign_test(ok, 0)[1]) if len(ok) else float("nan")
+    return ShiftSummary(
+        n_pairs=len(vectors),
+        n_undefined=int(np.isnan(theta).sum()),
+        theta_mean_deg=float(ok.mean()) if len(ok) else float("nan"),
+        theta_median_deg=float(np.median(ok)) if len(ok) else float("nan"),
+        theta_median_ci=bootstrap_ci(ok, ci=ci, seed=seed),
+        share_positive=float((ok > 0).mean()) if len(ok) else float("nan"),
+        sign_test_p=p,
+        quadrants_pre=_quadrants(vectors["u_chosen"].to_numpy(), vectors["u_rejected"].to_numpy()),
+        quadrants_post=_quadrants(vectors["v_chosen"].to_numpy(), vectors["v_rejected"].to_numpy()),
+    )
+
+
+def theta_by_group(vectors: pd.DataFrame, group: pd.Series, *, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """θ per group (regime, γ …): n, mean, median with bootstrap CI, share positive and the sign test's p."""
+    rows = []
+    for key, d in vectors.assign(_g=group.to_numpy()).groupby("_g", sort=True):
+        t = d["theta_deg"].to_numpy(float)
+        t = t[~np.isnan(t)]
+        lo, hi = bootstrap_ci(t, ci=ci, seed=seed)
+        rows.append({"group": key, "n": len(t), "theta_mean_deg": t.mean() if len(t) else np.nan,
+                     "theta_median_deg": np.median(t) if len(t) else np.nan, "median_ci_low": lo, "median_ci_high": hi,
+                     "share_positive": (t > 0).mean() if len(t) else np.nan,
+                     "sign_test_p": float(sign_test(t, 0)[1]) if len(t) else np.nan})  # fmt: skip
+    return pd.DataFrame(rows)
