@@ -6,7 +6,8 @@ Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wi
 ``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties}}``
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
 ``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (bootstrap), ``share_positive,
-                    sign_test_p, n_undefined, quadrants_pre, quadrants_post`` (shares of
+                    sign_test_p, n_undefined, delta_cos_mean`` (mean change of the cosine to (1, −1)/√2, the
+                    quadrant-free move toward agreement), ``quadrants_pre, quadrants_post`` (shares of
                     chosen_pos_rejected_neg / both_pos / chosen_neg_rejected_pos / both_neg)
 ``shift_by_regime`` ``{regime: {n, theta_mean_deg, theta_median_deg, median_ci_low, median_ci_high,
                     share_positive, sign_test_p}}``

@@ -89,3 +89,63 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
     title = "Imprint: post − pre difference" if show_difference else "Feature imprint per reward model"
     return (bars + points + zero).properties(title=title, height=max(240, 36 * len(order)))
+
+
+def share_bars(table: pd.DataFrame, *, category: str, title: str, x_title: str, color: str | None = None) -> alt.Chart:
+    """Horizontal bars of ``share`` with Wilson whiskers (``ci_low``/``ci_high``), one per ``category``."""
+    roles = alt.Scale(domain=["pre-training RM", "post-training RM"], range=["#d2691e", "#008080"])
+    enc = {"color": alt.Color(f"{color}:N", title=None, scale=roles)} if color else {}
+    base = alt.Chart(table).encode(y=alt.Y(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
+                                   **({"yOffset": alt.YOffset(f"{color}:N")} if color else {}))  # fmt: skip
+    bars = base.mark_bar(opacity=0.85).encode(
+        x=alt.X("share:Q", title=x_title, axis=alt.Axis(format="%")),
+        tooltip=[category, alt.Tooltip("share:Q", format=".1%"), alt.Tooltip("ci_low:Q", format=".1%"),
+                 alt.Tooltip("ci_high:Q", format=".1%")], **enc)  # fmt: skip
+    whiskers = base.mark_errorbar(color="black").encode(x=alt.X("ci_low:Q", title=x_title), x2="ci_high:Q")
+    return (bars + whiskers).properties(title=title)
+
+
+def polar_histogram(angles_deg: pd.Series, *, title: str, bins: int = 16, color: str = "#008080") -> alt.Chart:
+    """A 16-bin polar histogram of angles in degrees. 0° points right and angles grow counter-clockwise, as in the
+    (chosen, rejected) plane; each wedge's radius is the number of pairs (square-root scale: area ∝ count)."""
+    a = pd.Series(angles_deg).dropna().to_numpy()
+    edges = pd.Series(range(bins + 1)) * (360 / bins) - 180
+    counts = pd.cut(pd.Series(a), bins=edges.to_numpy(), include_lowest=True).value_counts(sort=False).to_numpy()
+    data = pd.DataFrame({"bin": range(bins), "from_deg": edges[:-1].to_numpy(), "to_deg": edges[1:].to_numpy(),
+                         "count": counts})  # fmt: skip
+    # Vega-Lite's theta starts at 12 o'clock and runs clockwise; convert so 0° is at 3 o'clock, counter-clockwise.
+    data["start"] = (90 - data["to_deg"]) * 3.141592653589793 / 180
+    data["end"] = (90 - data["from_deg"]) * 3.141592653589793 / 180
+    return (
+        alt.Chart(data)
+        .mark_arc(stroke="white", color=color)
+        .encode(
+            theta=alt.Theta("start:Q", scale=None),
+            theta2="end:Q",
+            radius=alt.Radius("count:Q", scale=alt.Scale(type="sqrt", zero=True, rangeMin=0)),
+            tooltip=[alt.Tooltip("from_deg:Q", title="from °"), alt.Tooltip("to_deg:Q", title="to °"), "count:Q"],
+        )
+        .properties(title=title, width=230, height=230)
+    )
+
+
+def reward_heatmap(vectors: pd.DataFrame, prefix: str, *, title: str, color: str) -> alt.Chart:
+    """2-D histogram of (chosen reward, rejected reward) for one RM; the diagonal splits agree from disagree."""
+    data = vectors[[f"{prefix}_chosen", f"{prefix}_rejected"]].rename(
+        columns={f"{prefix}_chosen": "chosen", f"{prefix}_rejected": "rejected"})  # fmt: skip
+    lo = float(min(data.min().min(), 0))
+    hi = float(max(data.max().max(), 0))
+    heat = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=alt.X("chosen:Q", bin=alt.Bin(maxbins=30), title="Reward of the chosen response"),
+            y=alt.Y("rejected:Q", bin=alt.Bin(maxbins=30), title="Reward of the rejected response"),
+            color=alt.Color(
+                "count():Q", title="Pairs", scale=alt.Scale(scheme="greens" if color == "teal" else "oranges")
+            ),
+        )
+    )
+    diag = alt.Chart(pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})).mark_line(color="gray", strokeDash=[4, 4]).encode(
+        x="x:Q", y="y:Q")  # fmt: skip
+    return (heat + diag).properties(title=title, width=300, height=300)

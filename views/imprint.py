@@ -2,14 +2,11 @@
 
 import streamlit as st
 
-from seal_core.errors import SealInputError
-from seal_core.features import feature_roles, import_seal_labels, label_pairs, labeler_agreement, read_features
-from seal_core.llm_labeler import LLMFeaturizer
+from seal_core.features import feature_roles, labeler_agreement
 from seal_core.metrics.imprint import describe_top, feature_imprint
 from ui.charts import imprint_forest
 from ui.errors import user_errors
-from ui.loaders import get_features, label_cache
-from ui.secrets import llm_settings
+from ui.featuresource import RULES, choose_features
 from ui.sidebar import context
 
 ctx = context()
@@ -25,68 +22,7 @@ if len(ctx.pairs) < 3:
     st.warning("The slice has fewer than 3 pairs: widen it in the sidebar.")
     st.stop()
 
-source = st.radio(
-    "Features from",
-    ["Built-in rules (offline)", "LLM labeler (SEAL's 19 keys)", "Import a labels file"],
-    horizontal=True,
-    key="imprint_source",
-)
-with user_errors("Labelling failed"):
-    rules = get_features(ctx.pairs, "rules")
-feats = rules
-if source.startswith("LLM"):
-    settings = llm_settings()
-    if not {"SEAL_LLM_BASE_URL", "SEAL_LLM_MODEL"} <= set(settings):
-        st.info(
-            "No LLM endpoint is configured, so nothing is sent anywhere. Set SEAL_LLM_BASE_URL (any "
-            "OpenAI-compatible API: OpenAI, Ollama, vLLM, llama.cpp) and SEAL_LLM_MODEL, plus SEAL_LLM_API_KEY if "
-            "needed, in the environment or in .streamlit/secrets.toml, then reload."
-        )
-        st.stop()
-    with user_errors("LLM labeler"):
-        featurizer = LLMFeaturizer.from_env(
-            base_url=settings["SEAL_LLM_BASE_URL"],
-            model=settings["SEAL_LLM_MODEL"],
-            api_key=settings.get("SEAL_LLM_API_KEY"),
-        )
-        cache = label_cache()
-        estimate = featurizer.estimate(ctx.pairs, cache=cache)
-    if estimate.n_requests:
-        st.write(estimate.sentence())
-        if not st.button(f"Send {estimate.n_requests:,} texts to {estimate.endpoint}", key="imprint_llm_go"):
-            st.stop()
-        bar = st.progress(0.0, text="Labelling…")
-    with user_errors("LLM labelling failed"):
-        feats = label_pairs(ctx.pairs, featurizer, cache=cache,
-                            progress=(lambda d, t: bar.progress(d / t if t else 1.0, text=f"Labelling: {d}/{t}"))
-                            if estimate.n_requests else None)  # fmt: skip
-    if feats.attrs.get("failed"):
-        st.warning(f"{len(feats.attrs['failed'])} text(s) could not be labelled and are left out; press the button "
-                   "again to retry only those.")  # fmt: skip
-        feats = feats.dropna(subset=["last_response_is_helpful"])
-if source == "Import a labels file":
-    path = st.text_input("Labels file: a Features table (seal label --out) or a SEAL taxonomy CSV", key="imprint_path")
-    if not path.strip():
-        st.info("Enter a file path.")
-        st.stop()
-    try:
-        try:
-            feats = read_features(path.strip())
-        except SealInputError as e:
-            if "SEAL taxonomy file" not in str(e):
-                raise
-            feats = import_seal_labels(path.strip(), ctx.loaded.pairs)
-            st.caption(
-                f"SEAL taxonomy file joined on (row_id, preference); {feats.attrs['unmatched']} row(s) matched "
-                "no pair."
-            )
-    except SealInputError as e:
-        st.error(str(e))
-        st.stop()
-    feats = feats[feats["pair_id"].isin(set(ctx.pairs["pair_id"]))]
-    if feats.empty:
-        st.error("No labelled text belongs to a pair of the current slice.")
-        st.stop()
+feats, rules, source = choose_features(ctx, key="imprint")
 
 c1, c2, c3 = st.columns(3)
 estimator = c1.selectbox(
@@ -139,7 +75,7 @@ with st.expander("Features left out, and variance inflation factors"):
     else:
         st.caption("No feature was left out.")
     st.dataframe(res.vif, hide_index=True)
-if source != "Built-in rules (offline)":
+if source != RULES:
     st.subheader("Agreement between these labels and the built-in rules")
     with user_errors("Agreement"):
         st.dataframe(labeler_agreement(feats, rules), hide_index=True)

@@ -2,8 +2,12 @@
 
 For pair i, the pre-D RM gives ``u_i = (r̲(chosen), r̲(rejected))`` and the post-D RM ``v_i = (r(chosen), r(rejected))``.
 SEAL's signed angle (``compute_angle``): ``degrees(arccos(â · b̂))``, negated when ``â_x b̂_y − â_y b̂_x < 0``, so it
-lies in [−180°, 180°]. θ_i = angle(u_i, v_i) is the reward shift; positive θ rotates toward the chosen axis, i.e.
-toward agreeing with people. Directions are measured from ``e = (−1/√2, −1/√2)``.
+lies in [−180°, 180°]. θ_i = angle(u_i, v_i) is the reward shift: positive θ is a counter-clockwise rotation in
+the (chosen, rejected) plane. Its meaning depends on the quadrant: for reward vectors in the (−, −) quadrant, where
+most of SEAL's OpenAssistant rewards lie, counter-clockwise is toward agreeing with people (SEAL: got aligned +18°,
+reversed −10°); in the (+, +) quadrant it is away from it. The cosine to the ideal direction (1, −1)/√2 (``cos_u``,
+``cos_v``, and their change ``delta_cos``) measures the move toward agreement in every quadrant. Directions are
+measured from ``e = (−1/√2, −1/√2)``.
 
 Differences from the reference, on purpose: the arccos argument is clipped to [−1, 1] (rounding can push a
 near-parallel pair just past 1, which gave NaN and silently dropped the pair); a zero reward vector has no direction,
@@ -56,6 +60,7 @@ def cosine_to(v: np.ndarray, direction: np.ndarray = IDEAL) -> np.ndarray:
 def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     """One row per pair scored by both RMs: ``u_chosen, u_rejected`` (pre), ``v_chosen, v_rejected`` (post),
     ``theta_deg`` (shift), ``dir_u_deg``, ``dir_v_deg`` (directions from e), ``cos_u``, ``cos_v`` (to (1, −1)/√2),
+    ``delta_cos`` (cos_v − cos_u),
     ``agrees_pre``, ``agrees_post``."""
     for m in (pre, post):
         if m not in set(scores["model"]):
@@ -76,6 +81,7 @@ def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     df["dir_u_deg"] = signed_angle(np.broadcast_to(E, U.shape), U)
     df["dir_v_deg"] = signed_angle(np.broadcast_to(E, V.shape), V)
     df["cos_u"], df["cos_v"] = cosine_to(U), cosine_to(V)
+    df["delta_cos"] = df["cos_v"] - df["cos_u"]
     df["agrees_pre"] = df["u_chosen"] > df["u_rejected"]
     df["agrees_post"] = df["v_chosen"] > df["v_rejected"]
     return df
@@ -90,6 +96,7 @@ class ShiftSummary:
     theta_median_ci: tuple[float, float]
     share_positive: float
     sign_test_p: float
+    delta_cos_mean: float  # mean change of the cosine to (1, −1)/√2: > 0 means rewards moved toward agreement
     quadrants_pre: dict[str, float]
     quadrants_post: dict[str, float]
 
@@ -130,6 +137,7 @@ def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -
         theta_median_ci=bootstrap_ci(ok, ci=ci, seed=seed),
         share_positive=float((ok > 0).mean()) if len(ok) else float("nan"),
         sign_test_p=p,
+        delta_cos_mean=float(np.nanmean(vectors["delta_cos"])) if len(vectors) else float("nan"),
         quadrants_pre=_quadrants(vectors["u_chosen"].to_numpy(), vectors["u_rejected"].to_numpy()),
         quadrants_post=_quadrants(vectors["v_chosen"].to_numpy(), vectors["v_rejected"].to_numpy()),
     )
