@@ -5,7 +5,7 @@ Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wi
 ``schema_version``, ``pre``, ``post``, ``n_pairs``
 ``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties}}``
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
-``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (bootstrap), ``share_positive,
+``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (order-statistic CI), ``share_positive,
                     sign_test_p, n_undefined, delta_cos_mean`` (mean change of the cosine to (1, −1)/√2, the
                     quadrant-free move toward agreement), ``quadrants_pre, quadrants_post`` (shares of
                     chosen_pos_rejected_neg / both_pos / chosen_neg_rejected_pos / both_neg)

@@ -95,6 +95,12 @@ def _build_parser() -> argparse.ArgumentParser:
     an.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     an.add_argument("--out", required=True, help="report.json")
 
+    rp = sub.add_parser("reproduce", help="SEAL's setup on full hh-rlhf; offline, explains what it would take")
+    rp.add_argument("--out", default="seal-reproduction", help="folder for scores, report.json and comparison.csv")
+    rp.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default auto)")
+    rp.add_argument("--limit", type=int, default=None, help="only the first N pairs (a quick look)")
+    rp.add_argument("--features", default=None, help="a Features table for γ (e.g. from `seal label --labeler llm`)")
+
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     _add_data_args(t)
     t.add_argument("--out", required=True, help="folder to write minilm_bt_head.json into")
@@ -242,6 +248,44 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from seal_core.data import hub_offline_reason
+    from seal_core.preset import SEAL, compare, plan
+
+    print(plan())
+    if hub_offline_reason():
+        print("\nNothing was run. With network, `seal reproduce` downloads the above, scores and compares.")
+        return 2
+    from seal_core.analysis import analyze, write_report
+    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.features import read_features
+    from seal_core.rewards import load_reward_model
+    from seal_core.scoring import ScoreCache, score_pairs, write_table
+
+    out = Path(args.out)
+    loaded = load_pairs(SEAL.dataset, config=SEAL.config, split=SEAL.split)
+    pairs = slice_pairs(loaded.pairs, SliceSpec(first=args.limit))
+    cache = ScoreCache()
+    tables = []
+    for spec in (SEAL.pre, SEAL.post):
+        rm = load_reward_model(spec, input_format=SEAL.input_format, device=args.device)
+        tables.append(score_pairs(pairs, rm, cache=cache))
+    scores = pd.concat(tables, ignore_index=True)
+    write_table(scores, out / "scores.parquet")
+    feats = read_features(args.features) if args.features else None
+    models = list(dict.fromkeys(scores["model"]))
+    report = analyze(scores, pre=models[0], post=models[1], features=feats)
+    write_report(report, out / "report.json")
+    table = pd.DataFrame(compare(report))
+    write_table(table, out / "comparison.csv")
+    print(table.to_string(index=False))
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from seal_core.rewards import list_models
 
@@ -328,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "label": _cmd_label,
         "imprint": _cmd_imprint,
         "analyze": _cmd_analyze,
+        "reproduce": _cmd_reproduce,
         "train-rm": _cmd_train_rm,
     }
     try:

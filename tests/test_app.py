@@ -227,3 +227,66 @@ def test_imprint_page_imports_a_seal_taxonomy_file(default_app, tmp_path, sample
     assert set(table.feature) == {"last_response_is_helpful", "last_response_is_harmless", "last_response_sentiment"}
     at.text_input(key="imprint_path").set_value(str(tmp_path / "missing.csv")).run()
     assert any("labels file not found" in e.value or "features file not found" in e.value for e in at.error)
+
+
+def test_resistance_page_drill_down_opens_the_inspector(default_app):
+    default_app.session_state["slice_first"] = 150
+    at = default_app.run()
+    at.switch_page("views/resistance.py").run()
+    no_errors(at)
+    words = " ".join(m.value for m in at.markdown)
+    assert "got aligned by training" in words and "resisted it" in words
+    assert any("McNemar" in c.value for c in at.caption)
+    at.selectbox(key="resist_drill_regime").set_value("resisted").run()
+    pick = at.selectbox(key="resist_open").value
+    at.button(key="resist_open_go").click().run()
+    no_errors(at)
+    assert at.title[0].value == "Pair inspector"
+    assert at.selectbox(key="inspector_pair").value == pick
+
+
+def test_resistance_page_needs_two_rms(app, pair_rm_path):
+    at = with_rm(app.run(), pair_rm_path).run()
+    at.switch_page("views/resistance.py").run()
+    assert any("pick both in the sidebar" in i.value for i in at.info)
+
+
+def test_resistance_compares_with_the_paper(default_app):
+    default_app.session_state["slice_first"] = 150
+    at = default_app.run()
+    at.switch_page("views/resistance.py").run()
+    table = next(d.value for d in at.dataframe if "seal" in d.value.columns)
+    assert {"post_resistance", "stayed_aligned", "theta_mean_deg"} <= set(table.key)
+    assert table.set_index("key").loc["post_resistance", "seal"] == 0.259
+
+
+def test_shift_page(default_app):
+    default_app.session_state["slice_first"] = 150
+    at = default_app.run()
+    at.switch_page("views/shift.py").run()
+    no_errors(at)
+    assert any(m.value.startswith("Median θ =") for m in at.markdown)
+    by_regime = at.dataframe[0].value
+    assert set(by_regime.group) <= {"stayed_aligned", "got_aligned", "resisted", "reversed"}
+    assert by_regime.n.sum() == 150
+
+
+def test_overview_explains_the_seal_preset_offline(default_app):
+    at = default_app.run()
+    plan_text = " ".join(c.value for c in at.code)
+    assert "OpenAssistant/reward-model-deberta-v3-large-v2" in plan_text and "160,800 pairs" in plan_text
+    assert at.button(key="preset_go").disabled  # offline in tests: the button explains instead of failing
+
+
+def test_seal_preset_sets_the_sidebar(default_app, monkeypatch):
+    import seal_core.data
+
+    monkeypatch.setattr(seal_core.data, "hub_offline_reason", lambda: None)
+    at = default_app.run()
+    at.session_state["apply_seal_preset"] = True
+    at.run()
+    assert at.radio(key="data_mode").value == "Hugging Face dataset"
+    assert at.text_input(key="data_hub_id").value == "Anthropic/hh-rlhf"
+    assert at.session_state["rm_post_custom"] == "OpenAssistant/reward-model-deberta-v3-large-v2"
+    assert at.session_state["rm_format"] == "pair"
+    assert any("could not be loaded" in e.value for e in at.error)  # no network in tests: a clear message

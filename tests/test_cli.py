@@ -125,3 +125,30 @@ def test_llm_labeling_needs_confirmation_and_an_endpoint(tmp_path, monkeypatch, 
         assert len(pd.read_csv(out)) == 4 and len(server.requests) == 4
     finally:
         server.close()
+
+
+def test_analyze_writes_the_json_report(tmp_path, capsys):
+    feats, scores, out = tmp_path / "f.parquet", tmp_path / "s.parquet", tmp_path / "report.json"
+    assert main(["label", "--limit", "150", "--out", str(feats)]) == 0
+    assert main(["score", "--limit", "150", "--out", str(scores)]) == 0
+    code = main(["analyze", "--scores", str(scores), "--features", str(feats), "--pre", "seal-minilm-principles",
+                 "--post", "seal-minilm-bt", "--targets=-last_response_contains_insult,-last_response_breaks_privacy",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    import json
+
+    report = json.loads(out.read_text())
+    assert report["n_pairs"] == 150 and report["schema_version"] == 1
+    assert set(report["regimes"]) == {"stayed_aligned", "got_aligned", "resisted", "reversed"}
+    assert report["gamma"]["targets"] == ["-last_response_contains_insult", "-last_response_breaks_privacy"]
+    assert "theta_regression" in report and "mcnemar" in report
+    assert main(["analyze", "--scores", str(scores), "--features", str(feats), "--pre", "seal-minilm-principles",
+                 "--post", "seal-minilm-bt", "--out", str(out)]) == 2  # fmt: skip
+    assert "γ needs the target feature" in capsys.readouterr().err
+
+
+def test_reproduce_offline_explains_and_exits_2(capsys):
+    assert main(["reproduce"]) == 2
+    out = capsys.readouterr().out
+    assert "Anthropic/hh-rlhf (train split, 160,800 pairs)" in out and "Nothing was run" in out
+    assert "Network: unavailable" in out

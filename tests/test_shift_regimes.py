@@ -18,7 +18,15 @@ from seal_core.metrics.regimes import (
     regime_table,
     three_way_agreement,
 )
-from seal_core.metrics.shift import E, bootstrap_ci, reward_vectors, signed_angle, summarize_shift, theta_by_group
+from seal_core.metrics.shift import (
+    E,
+    bootstrap_ci,
+    median_ci,
+    reward_vectors,
+    signed_angle,
+    summarize_shift,
+    theta_by_group,
+)
 
 # ---------------------------------------------------------------------------------------------- angles
 
@@ -82,11 +90,16 @@ def test_reward_vectors_and_theta():
     assert summary.quadrants_post["both_pos"] == pytest.approx(1 / 3)
 
 
-def test_bootstrap_ci_covers_the_median():
+def test_bootstrap_and_median_intervals():
     x = np.random.default_rng(1).normal(5, 1, 500)
     lo, hi = bootstrap_ci(x)
-    assert lo < np.median(x) < hi and hi - lo < 0.5
+    assert lo < x.mean() < hi and hi - lo < 0.3
     assert bootstrap_ci(x) == bootstrap_ci(x)  # seeded
+    mlo, mhi = median_ci(x)
+    assert mlo < np.median(x) < mhi
+    rng = np.random.default_rng(2)  # coverage of the order-statistic interval is at least nominal
+    hits = sum(lo <= 0 <= hi for lo, hi in (median_ci(rng.normal(size=41)) for _ in range(400)))
+    assert hits / 400 > 0.92
 
 
 # ---------------------------------------------------------------------------------------------- regimes and γ

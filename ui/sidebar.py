@@ -168,8 +168,26 @@ def _rm_controls() -> dict[str, RewardModelConfig]:
     return out
 
 
+PRESET_FLAG = "apply_seal_preset"
+
+
+def _apply_preset() -> None:
+    """Set the widgets to SEAL's setup (must run before the widgets are drawn in this run)."""
+    from seal_core.preset import SEAL
+
+    state = st.session_state
+    state.update({
+        "data_mode": "Hugging Face dataset", "data_hub_id": SEAL.dataset, "data_hub_config": SEAL.config or "",
+        "data_hub_split": SEAL.split, "rm_pre": CUSTOM, "rm_pre_custom": SEAL.pre, "rm_post": CUSTOM,
+        "rm_post_custom": SEAL.post, "rm_format": SEAL.input_format,
+    })  # fmt: skip
+    del state[PRESET_FLAG]
+
+
 def render_sidebar() -> Context:
     """Draw the shared sidebar and store the resulting :class:`Context` for the pages."""
+    if st.session_state.get(PRESET_FLAG):
+        _apply_preset()
     loaded = _dataset_controls()
     spec = _slice_controls(loaded)
     notes = list(loaded.warnings)

@@ -22,6 +22,23 @@ if len(ctx.loaded.skipped):
     with st.expander(f"{len(ctx.loaded.skipped)} skipped record(s) and why"):
         st.dataframe(ctx.loaded.skipped, hide_index=True)
 
+with st.expander("Reproduce SEAL (full hh-rlhf, the OpenAssistant RMs, an LLM labeler)"):
+    from seal_core.data import hub_offline_reason
+    from seal_core.preset import plan
+    from ui.sidebar import PRESET_FLAG
+
+    st.code(plan(), language=None, wrap_lines=True)
+    offline = hub_offline_reason()
+    if st.button(
+        "Use SEAL's setup",
+        key="preset_go",
+        disabled=bool(offline),
+        help=f"Needs the network: {offline}" if offline else None,
+    ):
+        st.session_state[PRESET_FLAG] = True
+        st.rerun()
+    st.caption("The Resistance page shows the paper's reference numbers beside the computed ones for any setup.")
+
 st.subheader("Alignment resistance")
 if not len(pairs):
     st.warning("The slice is empty: widen the filters in the sidebar.")

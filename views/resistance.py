@@ -112,6 +112,19 @@ with user_errors("Regression"):
     except SealInputError as e:
         st.info(str(e))
 
+with st.expander("Compare with the paper's numbers"):
+    from seal_core.analysis import analyze
+    from seal_core.preset import compare
+
+    report = analyze(scores, pre=pre, post=post, features=feats, gamma_targets=targets, regress=False)
+    table = pd.DataFrame(compare(report))
+    st.dataframe(table, hide_index=True)
+    st.caption(
+        "SEAL's values are for hh-rlhf train (160,800 pairs) with the OpenAssistant DeBERTa RMs and GPT-4 Turbo labels "
+        "(seal-method.md §10); the computed ones are for the current dataset, slice, RMs and labels, so they match "
+        "only under the Reproduce SEAL setup (Overview page)."
+    )
+
 st.subheader("The pairs behind a number")
 c1, c2 = st.columns(2)
 regime = c1.selectbox("Regime", ["(any)", *REGIME_WORDS], key="resist_drill_regime")

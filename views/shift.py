@@ -31,7 +31,7 @@ c1.altair_chart(reward_heatmap(vectors, "u", title="Pre-training RM", color="cho
 c2.altair_chart(reward_heatmap(vectors, "v", title="Post-training RM", color="teal"))
 lo, hi = summary.theta_median_ci
 st.write(
-    f"Median θ = {summary.theta_median_deg:.1f}° (95% bootstrap CI {lo:.1f}° to {hi:.1f}°), mean "
+    f"Median θ = {summary.theta_median_deg:.1f}° (95% CI {lo:.1f}° to {hi:.1f}°), mean "
     f"{summary.theta_mean_deg:.1f}°; {summary.share_positive:.0%} of pairs rotated counter-clockwise (sign test "
     f"p = {summary.sign_test_p:.2g}). On average the rewards moved "
     f"{'toward' if summary.delta_cos_mean > 0 else 'away from'} agreement with people (mean change of the cosine to "
@@ -51,7 +51,7 @@ agreement = pair_agreement(scores, pre, post).set_index("pair_id")
 st.subheader("θ by regime")
 by = theta_by_group(vectors, vectors["pair_id"].map(agreement["regime"]))
 st.dataframe(by, hide_index=True)
-st.caption("Median with a 95% bootstrap CI; the sign test asks whether θ is as often positive as negative.")
+st.caption("Median with a 95% CI; the sign test asks whether θ is as often positive as negative.")
 sel = st.selectbox("Polar histogram of θ for one regime", by["group"].tolist(), key="shift_regime")
 st.altair_chart(polar_histogram(vectors.loc[vectors["pair_id"].map(agreement["regime"]) == sel, "theta_deg"],
                                 title=f"θ, {sel}"))  # fmt: skip

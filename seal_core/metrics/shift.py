@@ -111,21 +111,46 @@ def _quadrants(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
     }
 
 
-def bootstrap_ci(values: np.ndarray, stat=np.median, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0):
-    """Percentile bootstrap CI of ``stat`` (no closed form for a median). Vectorised: one resample matrix."""
+def bootstrap_ci(values: np.ndarray, stat=np.mean, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0):
+    """Percentile bootstrap CI of ``stat`` (called with ``axis=1``), for statistics with no closed-form interval.
+    Resamples in chunks so memory stays bounded on large slices."""
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) < 2:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
-    stats = stat(values[idx], axis=1)
+    chunk = max(1, 2_000_000 // len(values))
+    stats = np.concatenate([
+        stat(values[rng.integers(0, len(values), size=(min(chunk, n_boot - i), len(values)))], axis=1)
+        for i in range(0, n_boot, chunk)
+    ])  # fmt: skip
     lo, hi = np.quantile(stats, [(1 - ci) / 2, 1 - (1 - ci) / 2])
     return (float(lo), float(hi))
 
 
+def median_ci(values: np.ndarray, *, ci: float = 0.95) -> tuple[float, float]:
+    """Distribution-free CI of the median from order statistics (the binomial method): exact coverage ≥ ``ci``,
+    no resampling, so it stays instant on 160,800 pairs.
+
+    Examples
+    --------
+    >>> median_ci(np.arange(1, 101))  # the 40th and 61st of 100 ordered values, as in the textbook tables
+    (40.0, 61.0)
+    """
+    from scipy.stats import binom
+
+    x = np.sort(np.asarray(values, dtype=float))
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n < 2:
+        return (float("nan"), float("nan"))
+    lo = int(binom.ppf((1 - ci) / 2, n, 0.5))
+    hi = int(binom.isf((1 - ci) / 2, n, 0.5))
+    return (float(x[max(lo - 1, 0)]), float(x[min(hi, n - 1)]))
+
+
 def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -> ShiftSummary:
-    """θ mean and median (bootstrap CI), share of positive shifts with a sign test, quadrant shares."""
+    """θ mean and median (order-statistic CI), share of positive shifts with a sign test, quadrant shares."""
     theta = vectors["theta_deg"].to_numpy(float)
     ok = theta[~np.isnan(theta)]
     p = float(sign_test(ok, 0)[1]) if len(ok) else float("nan")
@@ -134,7 +159,7 @@ def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -
         n_undefined=int(np.isnan(theta).sum()),
         theta_mean_deg=float(ok.mean()) if len(ok) else float("nan"),
         theta_median_deg=float(np.median(ok)) if len(ok) else float("nan"),
-        theta_median_ci=bootstrap_ci(ok, ci=ci, seed=seed),
+        theta_median_ci=median_ci(ok, ci=ci),
         share_positive=float((ok > 0).mean()) if len(ok) else float("nan"),
         sign_test_p=p,
         delta_cos_mean=float(np.nanmean(vectors["delta_cos"])) if len(vectors) else float("nan"),
@@ -144,12 +169,12 @@ def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -
 
 
 def theta_by_group(vectors: pd.DataFrame, group: pd.Series, *, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """θ per group (regime, γ …): n, mean, median with bootstrap CI, share positive and the sign test's p."""
+    """θ per group (regime, γ …): n, mean, median with its CI, share positive and the sign test's p."""
     rows = []
     for key, d in vectors.assign(_g=group.to_numpy()).groupby("_g", sort=True):
         t = d["theta_deg"].to_numpy(float)
         t = t[~np.isnan(t)]
-        lo, hi = bootstrap_ci(t, ci=ci, seed=seed)
+        lo, hi = median_ci(t, ci=ci)
         rows.append({"group": key, "n": len(t), "theta_mean_deg": t.mean() if len(t) else np.nan,
                      "theta_median_deg": np.median(t) if len(t) else np.nan, "median_ci_low": lo, "median_ci_high": hi,
                      "share_positive": (t > 0).mean() if len(t) else np.nan,
