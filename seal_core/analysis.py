@@ -43,7 +43,7 @@ from seal_core.metrics.regimes import (
     labeler_preference,
     mcnemar_tests,
     misalignment_given_gamma,
-    pair_agreement,
+    pair_agreement_from_vectors,
     pair_regression,
     regime_by_gamma,
     regime_table,
@@ -84,10 +84,20 @@ def analyze(
     ci: float = 0.95,
 ) -> dict:
     """Compute the whole report (see the module docstring for its schema)."""
-    agreement = pair_agreement(scores, pre, post)
-    both = scores[scores["model"].isin([pre, post]) & scores["pair_id"].isin(agreement["pair_id"])]
-    res = resistance_table(both, ci=ci).set_index("model")
-    vectors = reward_vectors(scores, pre, post)
+    # Join on integer codes: the report holds no per-pair ids, and int joins beat (Arrow) string joins ~5x.
+    ids = pd.Index(pd.unique(scores["pair_id"]))
+    scores = scores.assign(pair_id=ids.get_indexer(scores["pair_id"]))
+    if features is not None:
+        codes = ids.get_indexer(features["pair_id"])
+        features = features.assign(pair_id=codes)[codes >= 0]
+    vectors = reward_vectors(scores, pre, post)  # one row per pair scored by both RMs
+    agreement = pair_agreement_from_vectors(vectors)
+    margins = pd.DataFrame({
+        "model": np.repeat([pre, post], len(vectors)),
+        "margin": np.concatenate([(vectors["u_chosen"] - vectors["u_rejected"]).to_numpy(),
+                                  (vectors["v_chosen"] - vectors["v_rejected"]).to_numpy()]),
+    })  # fmt: skip
+    res = resistance_table(margins, ci=ci).set_index("model")
     shift = summarize_shift(vectors, ci=ci)
     regime_of = agreement.set_index("pair_id")["regime"]
     report: dict = {
@@ -130,10 +140,9 @@ def analyze(
             wide = wide_features(feats, regression_columns(feats))
             y_mis = (~agreement.set_index("pair_id")["agrees_post"]).astype(float)
             y_theta = vectors.set_index("pair_id")["theta_deg"]
-            report["misalignment_regression"] = pair_regression(y_mis, wide, name="post RM disagrees").drop(
-                columns="outcome").to_dict("records")  # fmt: skip
-            report["theta_regression"] = pair_regression(y_theta, wide, name="theta_deg").drop(
-                columns="outcome").to_dict("records")  # fmt: skip
+            both = pair_regression({"misalignment": y_mis, "theta": y_theta}, wide)
+            for label, key in (("misalignment", "misalignment_regression"), ("theta", "theta_regression")):
+                report[key] = both[both["outcome"] == label].drop(columns="outcome").to_dict("records")
     report["mcnemar"] = mcnemar_tests(agreement, gamma).to_dict("records")
     return _clean(report)
 

@@ -226,3 +226,17 @@ def test_theta_by_group_sign_test():
     t = theta_by_group(v, pd.Series(["a"] * 4 + ["b"] * 4)).set_index("group")
     assert t.loc["a", "share_positive"] == 1.0 and t.loc["a", "theta_mean_deg"] == pytest.approx(10.5)
     assert t.loc["b", "share_positive"] == 0.25
+
+
+def test_pair_regression_drops_constant_and_collinear_terms_and_shares_the_design():
+    rng = np.random.default_rng(1)
+    n = 500
+    X = pd.DataFrame({"a": rng.integers(0, 2, n), "b": rng.integers(0, 2, n)}, index=[f"p{i}" for i in range(n)])
+    X["a_copy"], X["const"] = X["a"], 1
+    ys = {"one": pd.Series(rng.normal(size=n), index=X.index) + X["a"],
+          "two": pd.Series(rng.normal(size=n), index=X.index)}  # fmt: skip
+    t = pair_regression(ys, X)
+    assert set(t.outcome) == {"one", "two"} and set(t.term) == {"a", "b"}
+    assert sorted(t.attrs["dropped"]) == ["a_copy", "const"]
+    with pytest.raises(SealInputError, match="too few"):
+        pair_regression(ys["one"].head(2), X.head(2))

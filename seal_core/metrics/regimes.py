@@ -48,7 +48,20 @@ def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     b = scores.loc[scores["model"] == post, keep].rename(columns={"margin": "margin_post"})
     if a.empty or b.empty:
         raise SealInputError(f"scores need both RMs ({pre!r}, {post!r}); found {sorted(scores['model'].unique())}")
-    d = a.merge(b, on="pair_id", how="inner", validate="one_to_one")
+    return _add_regimes(a.merge(b, on="pair_id", how="inner", validate="one_to_one"))
+
+
+def pair_agreement_from_vectors(vectors: pd.DataFrame) -> pd.DataFrame:
+    """:func:`pair_agreement` from :func:`seal_core.metrics.shift.reward_vectors` (saves a second join)."""
+    d = pd.DataFrame({
+        "pair_id": vectors["pair_id"].to_numpy(),
+        "margin_pre": (vectors["u_chosen"] - vectors["u_rejected"]).to_numpy(),
+        "margin_post": (vectors["v_chosen"] - vectors["v_rejected"]).to_numpy(),
+    })  # fmt: skip
+    return _add_regimes(d)
+
+
+def _add_regimes(d: pd.DataFrame) -> pd.DataFrame:
     d["agrees_pre"], d["agrees_post"] = d["margin_pre"] > 0, d["margin_post"] > 0
     d["tie_pre"], d["tie_post"] = d["margin_pre"] == 0, d["margin_post"] == 0
     d["regime"] = np.select(
@@ -193,33 +206,50 @@ def wide_features(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFram
 
 
 def pair_regression(
-    y: pd.Series, X: pd.DataFrame, *, adjust: str = "bonferroni", ci: float = 0.95, name: str = ""
+    y: pd.Series | dict[str, pd.Series],
+    X: pd.DataFrame,
+    *,
+    adjust: str = "bonferroni",
+    ci: float = 0.95,
+    name: str = "",
 ) -> pd.DataFrame:
-    """OLS of a per-pair outcome on per-pair regressors, heteroskedasticity-robust SEs (one row per pair = clustered
-    by pair), p-values adjusted. Used for the misalignment LPM (§4.4) and the θ regression (§4.3)."""
-    d = X.join(y.rename("_y"), how="inner").dropna()
+    """OLS of per-pair outcomes on per-pair regressors, heteroskedasticity-robust SEs (one row per pair = clustered
+    by pair), p-values adjusted. Used for the misalignment LPM (§4.4) and the θ regression (§4.3).
+
+    ``y`` may be one outcome (named ``name``) or a dict of outcomes sharing the design, which is then built and
+    checked for collinearity once. Returns one row per term and outcome.
+    """
+    outcomes = y if isinstance(y, dict) else {name: y}
+    Xa = X.dropna()
+    index = Xa.index
+    for s in outcomes.values():
+        index = index.intersection(s.dropna().index)
+    d = Xa.loc[index]
     keep = [c for c in X.columns if d[c].std() > 0]
     dropped = [c for c in X.columns if c not in keep]
     if len(d) < len(keep) + 2:
         raise SealInputError(f"{len(d)} pairs are too few for a regression on {len(keep)} regressors")
     Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
-    rank = np.linalg.matrix_rank(Z)
-    if rank < Z.shape[1]:  # drop collinear columns one by one, keeping the earliest
+    if np.linalg.matrix_rank(Z.T @ Z) < Z.shape[1]:  # collinear (Gram matrix: k×k, cheap): drop one by one
         used: list[str] = []
         for c in keep:
             cand = sm.add_constant(d[[*used, c]].to_numpy(float), has_constant="add")
-            if np.linalg.matrix_rank(cand) == cand.shape[1]:
+            if np.linalg.matrix_rank(cand.T @ cand) == cand.shape[1]:
                 used.append(c)
             else:
                 dropped.append(c)
         keep = used
         Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
-    res = sm.OLS(d["_y"].to_numpy(float), Z).fit(cov_type="HC1")
-    p = res.pvalues[1:]
     method = {"bonferroni": "bonferroni", "holm": "holm", "fdr_bh": "fdr_bh"}.get(adjust)
-    p_adj = multipletests(p, method=method)[1] if method and len(p) else p
-    lohi = res.conf_int(1 - ci)[1:]
-    out = pd.DataFrame({"term": keep, "coef": res.params[1:], "se": res.bse[1:], "ci_low": lohi[:, 0],
-                        "ci_high": lohi[:, 1], "p": p, "p_adj": p_adj, "n_pairs": len(d), "outcome": name})  # fmt: skip
+    frames = []
+    for label, series in outcomes.items():
+        res = sm.OLS(series.loc[index].to_numpy(float), Z).fit(cov_type="HC1")
+        p = res.pvalues[1:]
+        p_adj = multipletests(p, method=method)[1] if method and len(p) else p
+        lohi = res.conf_int(1 - ci)[1:]
+        frames.append(pd.DataFrame({"term": keep, "coef": res.params[1:], "se": res.bse[1:], "ci_low": lohi[:, 0],
+                                    "ci_high": lohi[:, 1], "p": p, "p_adj": p_adj, "n_pairs": len(d),
+                                    "outcome": label}))  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
     out.attrs["dropped"] = dropped
     return out
