@@ -101,6 +101,21 @@ def _build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--limit", type=int, default=None, help="only the first N pairs (a quick look)")
     rp.add_argument("--features", default=None, help="a Features table for γ (e.g. from `seal label --labeler llm`)")
 
+    rb = sub.add_parser("robustness", help="perturb pairs, re-score, and count preference flips")
+    _add_data_args(rb)
+    rb.add_argument("--rm", action="append", default=None, metavar="MODEL", help="RMs (default: the built-in pair)")
+    rb.add_argument(
+        "--perturb",
+        default="typos,case,whitespace,punctuation,contractions,prefix,markdown,numbers",
+        help="comma-separated perturbations (see `seal robustness --list`)",
+    )
+    rb.add_argument("--list", action="store_true", help="list the perturbations and exit")
+    rb.add_argument("--rewrite", action="store_true", help="add LLM rewrites with SEAL's prompt (needs an endpoint)")
+    rb.add_argument("--gate", type=float, default=None, help="exclude perturbed pairs below this cosine similarity")
+    rb.add_argument("--gate-model", default=None, help="sentence-transformers id for the gate (default: MiniLM)")
+    rb.add_argument("--yes", action="store_true", help="--rewrite: skip the confirmation")
+    rb.add_argument("--out", default=None, help="write one row per pair, RM and perturbation (.csv or .parquet)")
+
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     _add_data_args(t)
     t.add_argument("--out", required=True, help="folder to write minilm_bt_head.json into")
@@ -286,6 +301,61 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from seal_core.perturb import PERTURBATIONS, parse_names
+
+    if args.list:
+        for p in PERTURBATIONS.values():
+            print(f"{p.name:<20} {p.kind:<9} {p.description}")
+        return 0
+    import pandas as pd
+
+    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.metrics.robustness import probe_pass_rates, robustness_summary
+    from seal_core.rewards import list_models, load_reward_model
+    from seal_core.robustness import expected_directions, run_robustness
+    from seal_core.scoring import ScoreCache
+
+    if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
+        raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
+    names = parse_names(args.perturb)
+    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
+    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    specs = args.rm or [m.name for m in sorted(list_models(), key=lambda m: m.role != "pre")]
+    rms = [load_reward_model(s) for s in specs]
+    rewritten = None
+    if args.rewrite:
+        from seal_core.features import LabelCache
+        from seal_core.llm_labeler import ChatClient, EndpointConfig
+        from seal_core.perturb import rewrite_pairs
+
+        client = ChatClient(EndpointConfig.from_env())
+        print(f"LLM rewrites: {2 * len(pairs):,} requests to {client.config.base_url} (model {client.config.model}); "
+              "cached rewrites are not requested again")  # fmt: skip
+        if not args.yes:
+            raise SealInputError("--rewrite sends every transcript to the endpoint: pass --yes to confirm")
+        rewritten, rejected = rewrite_pairs(pairs, client, cache=LabelCache())
+        print(f"rewrites kept for {len(rewritten):,} pairs; {len(rejected)} rewrite(s) rejected by SEAL's rules")
+        names = [*names, "rewrite"]
+    rows, excluded = run_robustness(pairs, rms, names, seed=args.seed, cache=ScoreCache(), gate=args.gate,
+                                    gate_model=args.gate_model, rewritten=rewritten)  # fmt: skip
+    if len(excluded):
+        print(f"similarity gate {args.gate}: {len(excluded)} perturbed pair(s) excluded")
+    summary = robustness_summary(rows)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(summary[["model", "perturbation", "n_pairs", "agreement_before", "agreement_after",
+                       "became_misaligned_rate", "became_aligned_rate", "flip_rate", "score_corr"]]
+              .to_string(index=False, float_format=lambda v: f"{v:.3f}"))  # fmt: skip
+        probes = probe_pass_rates(rows, expected_directions(names))
+        if len(probes):
+            print(probes.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        _write_table(rows, args.out)
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from seal_core.rewards import list_models
 
@@ -373,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "imprint": _cmd_imprint,
         "analyze": _cmd_analyze,
         "reproduce": _cmd_reproduce,
+        "robustness": _cmd_robustness,
         "train-rm": _cmd_train_rm,
     }
     try:

@@ -157,6 +157,67 @@ class LabelRequestError(Exception):
     """One text could not be labelled after all retries."""
 
 
+class ChatClient:
+    """Chat-completions calls with retries, backoff and a count of requests; shared by the labeler and the rewriter.
+
+    ``parse(content)`` turns a reply into a value or raises :class:`_Retry` to ask again."""
+
+    def __init__(self, config: EndpointConfig) -> None:
+        import requests
+
+        self.config = config
+        self._session = requests.Session()
+        self._lock = threading.Lock()
+        self.requests_sent = 0
+
+    def _post(self, prompt: str, *, json_mode: bool, temperature: float) -> str:
+        import requests
+
+        c = self.config
+        headers = {"Content-Type": "application/json"}
+        if c.api_key:
+            headers["Authorization"] = f"Bearer {c.api_key}"
+        body: dict = {"model": c.model, "messages": [{"role": "user", "content": prompt}], "temperature": temperature}
+        if json_mode:
+            body["response_format"] = {"type": "json_object"}
+        with self._lock:
+            self.requests_sent += 1
+        try:
+            r = self._session.post(f"{c.base_url}/chat/completions", json=body, headers=headers, timeout=c.timeout)
+        except requests.Timeout:
+            raise _Retry(f"no answer within {c.timeout:g} s") from None
+        except requests.ConnectionError as e:
+            raise _Retry(f"connection failed ({type(e).__name__})") from None
+        if r.status_code == 429:
+            raise _Retry("rate limited (429)", retry_after=_retry_after(r))
+        if r.status_code >= 500:
+            raise _Retry(f"server error {r.status_code}")
+        if r.status_code in (401, 403):
+            raise SealInputError(f"the endpoint refused the key ({r.status_code}): check SEAL_LLM_API_KEY")
+        if r.status_code == 404:
+            raise SealInputError(f"{c.base_url}/chat/completions answered 404: check SEAL_LLM_BASE_URL and the model")
+        if r.status_code >= 400:
+            raise SealInputError(f"the endpoint answered {r.status_code}: {r.text[:200]}")
+        try:
+            return r.json()["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise _Retry("reply is not a chat-completions JSON body") from None
+
+    def ask(self, prompt: str, parse, *, json_mode: bool = True, temperature: float = 0.0):
+        delay = self.config.backoff
+        last = ""
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                return parse(self._post(prompt, json_mode=json_mode, temperature=temperature))
+            except _Retry as e:
+                last = str(e)
+                if attempt == self.config.max_retries:
+                    break
+                time.sleep(max(delay, e.retry_after or 0.0))
+                delay *= 2
+        raise LabelRequestError(f"gave up after {self.config.max_retries + 1} attempts: {last}")
+
+
 class LLMFeaturizer(Featurizer):
     """SEAL's LM labeler (19 keys). ``batch_size`` is small so labels are committed to the cache as they arrive."""
 
@@ -166,15 +227,16 @@ class LLMFeaturizer(Featurizer):
              for k, kind in SEAL_KEYS.items()}  # fmt: skip
 
     def __init__(self, config: EndpointConfig) -> None:
-        import requests
-
         self.config = config
+        self.client = ChatClient(config)
         self.version = f"{config.model}|{PROMPT_VERSION}"
         self.batch_size = 2 * config.concurrency
-        self._session = requests.Session()
         self._lock = threading.Lock()
-        self.requests_sent = 0
         self.failures: list[str] = []
+
+    @property
+    def requests_sent(self) -> int:
+        return self.client.requests_sent
 
     @classmethod
     def from_env(cls, **overrides) -> LLMFeaturizer:
@@ -198,63 +260,13 @@ class LLMFeaturizer(Featurizer):
             cost = tin / 1e6 * c.price_in_per_mtok + tout / 1e6 * c.price_out_per_mtok
         return CostEstimate(len(todo), tin, tout, cost, urlparse(c.base_url).netloc, c.model)
 
-    # ---- one request ---------------------------------------------------------------------------------------
-
-    def _post(self, prompt: str) -> dict:
-        import requests
-
-        c = self.config
-        headers = {"Content-Type": "application/json"}
-        if c.api_key:
-            headers["Authorization"] = f"Bearer {c.api_key}"
-        body = {"model": c.model, "messages": [{"role": "user", "content": prompt}], "temperature": 0.0,
-                "response_format": {"type": "json_object"}}  # fmt: skip
-        with self._lock:
-            self.requests_sent += 1
-        try:
-            r = self._session.post(f"{c.base_url}/chat/completions", json=body, headers=headers, timeout=c.timeout)
-        except requests.Timeout:
-            raise _Retry(f"no answer within {c.timeout:g} s") from None
-        except requests.ConnectionError as e:
-            raise _Retry(f"connection failed ({type(e).__name__})") from None
-        if r.status_code == 429:
-            raise _Retry("rate limited (429)", retry_after=_retry_after(r))
-        if r.status_code >= 500:
-            raise _Retry(f"server error {r.status_code}")
-        if r.status_code in (401, 403):
-            raise SealInputError(f"the endpoint refused the key ({r.status_code}): check SEAL_LLM_API_KEY")
-        if r.status_code == 404:
-            raise SealInputError(f"{c.base_url}/chat/completions answered 404: check SEAL_LLM_BASE_URL and the model")
-        if r.status_code >= 400:
-            raise SealInputError(f"the endpoint answered {r.status_code}: {r.text[:200]}")
-        try:
-            content = r.json()["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise _Retry("reply is not a chat-completions JSON body") from None
-        return _parse_labels(content)
-
-    def _label_one(self, transcript: str) -> dict:
-        prompt = build_prompt(transcript)
-        delay = self.config.backoff
-        last = ""
-        for attempt in range(self.config.max_retries + 1):
-            try:
-                return self._post(prompt)
-            except _Retry as e:
-                last = str(e)
-                if attempt == self.config.max_retries:
-                    break
-                time.sleep(max(delay, e.retry_after or 0.0))
-                delay *= 2
-        raise LabelRequestError(f"gave up after {self.config.max_retries + 1} attempts: {last}")
-
     def _label(self, prompts: list[str], responses: list[str]) -> pd.DataFrame:
         transcripts = [p + "Assistant: " + r for p, r in zip(prompts, responses)]
         rows: list[dict | None] = [None] * len(transcripts)
 
         def work(i: int) -> None:
             try:
-                rows[i] = self._label_one(transcripts[i])
+                rows[i] = self.client.ask(build_prompt(transcripts[i]), _parse_labels)
             except LabelRequestError as e:
                 with self._lock:
                     self.failures.append(f"text {hashlib.blake2b(transcripts[i].encode(), digest_size=6).hexdigest()}"

@@ -1,0 +1,121 @@
+"""Alignment robustness metrics (seal-method.md §7): how RM preferences move under perturbations.
+
+Input: the long robustness table (one row per pair, RM and perturbation) with original and perturbed scores of both
+sides. ``became_misaligned`` = agreed before and not after; ``became_aligned`` = the reverse (strict ``>``).
+Rates are reported over the pairs that could flip that way (aligned before / misaligned before), and the flip rate
+over all pairs; all with Wilson CIs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.stats.proportion import proportion_confint
+
+from seal_core.errors import SealInputError
+
+ROBUSTNESS_COLUMNS = [
+    "pair_id", "model", "perturbation", "score_chosen", "score_rejected", "score_chosen_perturbed",
+    "score_rejected_perturbed", "agrees", "agrees_perturbed", "became_misaligned", "became_aligned",
+]  # fmt: skip
+
+
+def _wilson(k: int, n: int, ci: float) -> tuple[float, float]:
+    if n == 0:
+        return (np.nan, np.nan)
+    return tuple(float(v) for v in proportion_confint(k, n, alpha=1 - ci, method="wilson"))
+
+
+def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
+    """Per RM and perturbation: agreement before/after, became-misaligned and became-aligned rates with CIs, flip
+    rate, correlation of original and perturbed scores (pooled over sides), mean |Δscore| and mean Δmargin."""
+    missing = set(ROBUSTNESS_COLUMNS) - set(rows.columns)
+    if missing:
+        raise SealInputError(f"robustness rows lack column(s) {sorted(missing)}")
+    out = []
+    for (model, pert), d in rows.groupby(["model", "perturbation"], sort=False):
+        n = len(d)
+        before, after = d["agrees"].to_numpy(bool), d["agrees_perturbed"].to_numpy(bool)
+        n_al, n_mis = int(before.sum()), int((~before).sum())
+        k_mis, k_al = int(d["became_misaligned"].sum()), int(d["became_aligned"].sum())
+        orig = np.concatenate([d["score_chosen"], d["score_rejected"]])
+        new = np.concatenate([d["score_chosen_perturbed"], d["score_rejected_perturbed"]])
+        changed = np.abs(new - orig)
+        corr = float(np.corrcoef(orig, new)[0, 1]) if n > 1 and orig.std() > 0 and new.std() > 0 else np.nan
+        m0 = d["score_chosen"] - d["score_rejected"]
+        m1 = d["score_chosen_perturbed"] - d["score_rejected_perturbed"]
+        lo_m, hi_m = _wilson(k_mis, n_al, ci)
+        lo_a, hi_a = _wilson(k_al, n_mis, ci)
+        lo_f, hi_f = _wilson(k_mis + k_al, n, ci)
+        out.append({
+            "model": model, "perturbation": pert, "n_pairs": n, "agreement_before": before.mean(),
+            "agreement_after": after.mean(), "became_misaligned": k_mis, "became_misaligned_rate": k_mis / n_al
+            if n_al else np.nan, "became_misaligned_ci_low": lo_m, "became_misaligned_ci_high": hi_m,
+            "became_aligned": k_al, "became_aligned_rate": k_al / n_mis if n_mis else np.nan,
+            "became_aligned_ci_low": lo_a, "became_aligned_ci_high": hi_a, "flip_rate": (k_mis + k_al) / n,
+            "flip_ci_low": lo_f, "flip_ci_high": hi_f, "score_corr": corr, "mean_abs_dscore": float(changed.mean()),
+            "mean_dmargin": float((m1 - m0).mean()),
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def probe_pass_rates(rows: pd.DataFrame, expected: dict[str, str], *, ci: float = 0.95) -> pd.DataFrame:
+    """For directional probes: the share of perturbed texts whose score moved in the expected direction (down).
+    Texts the probe left unchanged (equal scores) do not count."""
+    out = []
+    for (model, pert), d in rows.groupby(["model", "perturbation"], sort=False):
+        if expected.get(pert) != "down":
+            continue
+        delta = np.concatenate([d["score_chosen_perturbed"] - d["score_chosen"],
+                                d["score_rejected_perturbed"] - d["score_rejected"]])  # fmt: skip
+        moved = delta[delta != 0]
+        k, n = int((moved < 0).sum()), len(moved)
+        lo, hi = _wilson(k, n, ci)
+        out.append({"model": model, "perturbation": pert, "expected": "down", "n_texts": n, "passed": k,
+                    "pass_rate": k / n if n else np.nan, "ci_low": lo, "ci_high": hi})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def flip_variables(original: pd.DataFrame, perturbed: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """SEAL's flips (§7.3): ``flip_{τ}_{c|r} = label_original − label_perturbed``, one row per pair, joined on
+    (pair_id, side). +1: the feature was lost or weakened; −1: gained or strengthened (sentiment: −2..+2)."""
+    m = original[["pair_id", "side", *features]].merge(perturbed[["pair_id", "side", *features]],
+                                                        on=["pair_id", "side"], suffixes=("_o", "_p"))  # fmt: skip
+    flips = pd.DataFrame({"pair_id": m["pair_id"], "side": m["side"]})
+    for f in features:
+        flips[f] = m[f"{f}_o"].astype(float) - m[f"{f}_p"].astype(float)
+    wide = flips.pivot(index="pair_id", columns="side", values=features)
+    wide.columns = [f"{f}_{'c' if side == 'chosen' else 'r'}" for f, side in wide.columns]
+    return wide
+
+
+def robustness_scores(
+    flips: pd.DataFrame, became_misaligned: pd.Series, *, model: Literal["lpm", "logit"] = "lpm", ci: float = 0.95
+) -> pd.DataFrame:
+    """π^{c|r}_{+|−}(τ) (§7.4): regression of ``became_misaligned`` on dummies for flips of +1 (feature lost,
+    π_+) and −1 (feature gained, π_−), baseline no flip. Linear probability by default, as SEAL's numbers indicate;
+    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported."""
+    if model not in ("lpm", "logit"):
+        raise SealInputError(f"model must be 'lpm' or 'logit', got {model!r}")
+    d = flips.join(became_misaligned.rename("_y").astype(float), how="inner").dropna()
+    X = {}
+    for col in flips.columns:
+        for sign, label in ((1, "+"), (-1, "−")):
+            dummy = (np.sign(d[col]) == sign).astype(float)
+            if 0 < dummy.sum() < len(d):
+                X[f"π{label} {col}"] = dummy
+    if not X:
+        raise SealInputError("no feature flipped under this perturbation, so there is nothing to estimate")
+    Z = sm.add_constant(pd.DataFrame(X), has_constant="add")
+    if model == "lpm":
+        res = sm.OLS(d["_y"], Z).fit(cov_type="HC1")
+    else:
+        res = sm.Logit(d["_y"], Z).fit(disp=0, cov_type="HC1")
+    lohi = res.conf_int(1 - ci)
+    terms = [c for c in Z.columns if c != "const"]
+    return pd.DataFrame({"term": terms, "estimate": res.params[terms].to_numpy(), "se": res.bse[terms].to_numpy(),
+                         "ci_low": lohi.loc[terms, 0].to_numpy(), "ci_high": lohi.loc[terms, 1].to_numpy(),
+                         "p": res.pvalues[terms].to_numpy(), "n_pairs": len(d), "model": model})  # fmt: skip

@@ -1,0 +1,176 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from seal_core.errors import SealInputError
+from seal_core.metrics.robustness import flip_variables, probe_pass_rates, robustness_scores, robustness_summary
+from seal_core.perturb import PERTURBATIONS, check_rewrite, parse_names, perturb_pairs, perturb_text, rewrite_pairs
+from seal_core.robustness import expected_directions, run_robustness
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("case", "Hello There.", "hello there."),
+        ("whitespace", "a b", "a  b\n"),
+        ("punctuation", "Yes, sure.", "Yes sure"),
+        ("contractions", "I don’t know", "I do not know"),
+        ("contractions", "It is what it is", "It's what it's"),
+        ("numbers", "Add 3 eggs", "Add three eggs"),
+        ("numbers", "Add three eggs", "Add 3 eggs"),
+        ("markdown", "- one\n- two", "one\ntwo"),
+        ("markdown", "One. Two.", "- One.\n- Two."),
+        ("drop_last_sentence", "One. Two. Three.", "One. Two."),
+        ("drop_last_sentence", "Only one.", "Only one."),
+    ],
+)
+def test_perturbations_on_hand_cases(name, text, expected):
+    assert perturb_text(text, name) == expected
+
+
+def test_typos_are_seeded_and_small():
+    text = "Please remember to water the tomatoes every morning before breakfast."
+    a = perturb_text(text, "typos", seed=1, key="x")
+    assert a == perturb_text(text, "typos", seed=1, key="x") and a != text
+    changed = sum(x != y for x, y in zip(text.split(), a.split()))
+    assert changed == 1 and len(a.split()) == len(text.split())
+    assert {perturb_text(text, "typos", seed=s, key="x") for s in range(6)} != {a}  # the seed matters
+
+
+def test_probes_and_catalogue():
+    assert perturb_text("Fine.", "insult").startswith("Fine. Honestly")
+    assert "I can't help" in perturb_text("Sure.", "refusal")
+    assert {p.kind for p in PERTURBATIONS.values()} == {"invariant", "probe"}
+    assert expected_directions(["typos", "insult"]) == {"typos": "none", "insult": "down"}
+    with pytest.raises(SealInputError, match="unknown perturbation"):
+        perturb_text("x", "shout")
+    with pytest.raises(SealInputError, match="unknown perturbation"):
+        parse_names("typos,shout")
+    with pytest.raises(SealInputError, match="at least one"):
+        parse_names(" , ")
+
+
+def test_perturb_pairs_keeps_prompts_and_rebuilds_transcripts(sample):
+    p = perturb_pairs(sample.pairs.head(5), "case")
+    assert (p.prompt_chosen == sample.pairs.prompt_chosen.head(5)).all()
+    assert (p.chosen == sample.pairs.chosen.head(5).str.lower()).all()
+    assert (p.chosen_full == p.prompt_chosen + "Assistant: " + p.chosen).all()
+
+
+def rows_for(before_c, before_r, after_c, after_r, model="m", pert="typos"):
+    d = pd.DataFrame({"pair_id": [f"p{i}" for i in range(len(before_c))], "model": model, "perturbation": pert,
+                      "score_chosen": before_c, "score_rejected": before_r, "score_chosen_perturbed": after_c,
+                      "score_rejected_perturbed": after_r})  # fmt: skip
+    d["agrees"] = d.score_chosen > d.score_rejected
+    d["agrees_perturbed"] = d.score_chosen_perturbed > d.score_rejected_perturbed
+    d["became_misaligned"] = d.agrees & ~d.agrees_perturbed
+    d["became_aligned"] = ~d.agrees & d.agrees_perturbed
+    return d
+
+
+def test_summary_counts_flips_by_hand():
+    d = rows_for([1, 1, 1, 0], [0, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0])
+    s = robustness_summary(d).iloc[0]
+    assert (s.became_misaligned, s.became_aligned) == (1, 1)
+    assert s.became_misaligned_rate == pytest.approx(1 / 3) and s.became_aligned_rate == 1.0
+    assert s.flip_rate == 0.5 and s.agreement_before == 0.75 and s.agreement_after == 0.75
+    assert s.mean_dmargin == pytest.approx(np.mean([0, -2, 0, 2]))
+
+
+def test_probe_pass_rate_ignores_unchanged_texts():
+    d = rows_for([1.0, 1.0], [0.0, 0.0], [0.5, 1.0], [-1.0, 0.2], pert="insult")
+    p = probe_pass_rates(d, {"insult": "down"}).iloc[0]
+    assert (p.n_texts, p.passed) == (3, 2)  # one text unchanged; two went down, one up
+
+
+def test_flip_variables_follow_seal_and_join_on_keys():
+    orig = pd.DataFrame({"pair_id": ["a", "a", "b", "b"], "side": ["chosen", "rejected"] * 2, "s": [1, -1, 0, 0]})
+    pert = orig.iloc[::-1].assign(s=[0, 0, 1, -1]).reset_index(drop=True)  # reversed rows; new labels
+    pert.loc[:, "pair_id"] = ["b", "b", "a", "a"]
+    pert.loc[:, "side"] = ["rejected", "chosen", "rejected", "chosen"]
+    f = flip_variables(orig, pert, ["s"])
+    # a/chosen: 1 → -1 gives +2; a/rejected: -1 → 1 gives -2; b: 0 → 0
+    assert f.loc["a", "s_c"] == 2 and f.loc["a", "s_r"] == -2 and f.loc["b", "s_c"] == 0
+
+
+def test_robustness_scores_recover_an_lpm():
+    rng = np.random.default_rng(0)
+    n = 3000
+    flips = pd.DataFrame({"sent_c": rng.choice([-1, 0, 1], n, p=[0.1, 0.8, 0.1])}, index=[f"p{i}" for i in range(n)])
+    p = 0.1 + 0.12 * (flips.sent_c == 1)
+    y = pd.Series(rng.random(n) < p, index=flips.index)
+    t = robustness_scores(flips, y).set_index("term")
+    assert abs(t.loc["π+ sent_c", "estimate"] - 0.12) < 4 * t.loc["π+ sent_c", "se"]
+    assert abs(t.loc["π− sent_c", "estimate"]) < 4 * t.loc["π− sent_c", "se"]
+    logit = robustness_scores(flips, y, model="logit").set_index("term")
+    assert logit.loc["π+ sent_c", "estimate"] > 0.5  # log-odds scale
+    with pytest.raises(SealInputError, match="nothing to estimate"):
+        robustness_scores(flips * 0, y)
+
+
+def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
+    from seal_core.rewards import load_reward_model
+
+    rm = load_reward_model(str(pair_rm_path))
+    pairs = sample.pairs.head(30)
+    rows, excluded = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
+    assert len(rows) == 60 and set(rows.perturbation) == {"case", "insult"}
+    assert (rows.became_misaligned == (rows.agrees & ~rows.agrees_perturbed)).all()
+    again, _ = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
+    pd.testing.assert_frame_equal(rows, again)
+    gated, excluded = run_robustness(pairs, [rm], ["insult"], gate=0.999)
+    assert len(excluded) > 0 and len(gated) == 30 - len(excluded)
+    assert (excluded.similarity < 0.999).all() and "similarity" in gated
+    with pytest.raises(SealInputError, match="needs LLM rewrites"):
+        run_robustness(pairs, [rm], ["rewrite"])
+    with pytest.raises(SealInputError, match="gate must be in"):
+        run_robustness(pairs, [rm], ["case"], gate=1.5)
+
+
+def test_rewrite_rules_and_llm_rewrites(sample, tmp_path):
+    from test_llm_labeler import FakeLLM
+
+    from seal_core.features import LabelCache
+    from seal_core.llm_labeler import ChatClient, EndpointConfig
+
+    assert check_rewrite("Human: a", "") == "empty"
+    assert check_rewrite("Human: a\nAssistant: b", "Human: a\nAssistant: b") == "identical to the original"
+    assert check_rewrite("Human: a", "Sure! Human: a") == "does not start with 'Human:'"
+    assert check_rewrite("Human: a\nAssistant: b", "Human: x") == "the 'Assistant:' role marker was lost"
+
+    class Rewriter(FakeLLM):
+        pass
+
+    server = Rewriter()
+    try:
+        import json
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                excerpt = body["messages"][0]["content"].split("Text excerpt:\n", 1)[1].rsplit("\n\nRewriting:", 1)[0]
+                text = excerpt.replace("Assistant:", "Assistant: Well,") if "pen" in excerpt else excerpt
+                payload = {"choices": [{"message": {"content": text}}]}
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(json.dumps(payload).encode())
+
+        server.server.RequestHandlerClass = Handler
+        client = ChatClient(EndpointConfig(base_url=server.url, model="rw", backoff=0.01))
+        pairs = sample.pairs.head(4)
+        cache = LabelCache(tmp_path / "l.sqlite")
+        new, rejected = rewrite_pairs(pairs, client, cache=cache)
+        assert server.requests[0]["temperature"] == 0.1 and "response_format" not in server.requests[0]
+        assert "Keep elements that are toxic or unsafe" in server.requests[0]["messages"][0]["content"]
+        assert set(rejected.reason) == {"identical to the original"}  # the fake only rewrites pen-related pairs
+        assert len(new) == 1 and new.iloc[0].chosen.startswith("Well,")
+        n = len(server.requests)
+        rewrite_pairs(pairs, client, cache=cache)
+        assert len(server.requests) == n  # every answer is cached (rejected ones too): a rerun is free and identical
+    finally:
+        server.close()
