@@ -290,3 +290,31 @@ def test_seal_preset_sets_the_sidebar(default_app, monkeypatch):
     assert at.session_state["rm_post_custom"] == "OpenAssistant/reward-model-deberta-v3-large-v2"
     assert at.session_state["rm_format"] == "pair"
     assert any("could not be loaded" in e.value for e in at.error)  # no network in tests: a clear message
+
+
+def test_robustness_page_runs_and_drills_down(default_app):
+    default_app.session_state["slice_first"] = 40
+    at = default_app.run()
+    at.switch_page("views/robustness.py").run()
+    no_errors(at)
+    assert any("Choose perturbations and press Run" in i.value for i in at.info)
+    at.multiselect(key="rob_names").set_value(["typos", "insult"]).run()
+    at.button(key="rob_run").click().run()
+    no_errors(at)
+    summary = next(d.value for d in at.dataframe if "flip_rate" in d.value.columns)
+    assert set(summary.perturbation) == {"typos", "insult"} and (summary.n_pairs == 40).all()
+    probes = next(d.value for d in at.dataframe if "pass_rate" in d.value.columns)
+    assert set(probes.perturbation) == {"insult"}
+    assert any("flipped under" in c.value for c in at.caption)
+
+
+def test_editor_perturbation_buttons(default_app):
+    at = _editor(default_app)
+    pid = at.selectbox(key="editor_pair").value
+    before = at.text_area(key=f"edit_chosen_{pid}").value
+    at.selectbox(key=f"pert_name_{pid}").set_value("insult").run()
+    at.button(key=f"pert_c_{pid}").click().run()
+    no_errors(at)
+    after = at.text_area(key=f"edit_chosen_{pid}").value
+    assert after.startswith(before.rstrip()) and "idiot" in after
+    assert any("+ Honestly, that is a stupid question" in c.value for c in at.code if c.language == "diff")

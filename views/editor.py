@@ -3,6 +3,7 @@
 import streamlit as st
 
 from seal_core.editing import diff_as_text, p_chosen, sentence_attribution, word_diff
+from seal_core.perturb import PERTURBATIONS, perturb_text
 from ui.errors import user_errors
 from ui.pairs import pick_pair
 from ui.sidebar import context
@@ -29,6 +30,13 @@ def _reset(pid: str) -> None:
     st.session_state[f"edit_rejected_{pid}"] = pair["rejected"]
 
 
+def _perturb(pid: str, side: str, name: str) -> None:
+    k = f"edit_{side}_{pid}"
+    n = st.session_state.get(f"pert_count_{pid}", 0) + 1  # a new seed per press: typos differ each time
+    st.session_state[f"pert_count_{pid}"] = n
+    st.session_state[k] = perturb_text(st.session_state[k], name, seed=n, key=f"{pid}|{side}")
+
+
 @st.fragment
 def editor() -> None:
     for side in ("chosen", "rejected"):
@@ -36,7 +44,12 @@ def editor() -> None:
     left, right = st.columns(2)
     chosen = left.text_area("Chosen by people (editable)", key=f"edit_chosen_{pid}", height=220)
     rejected = right.text_area("Rejected by people (editable)", key=f"edit_rejected_{pid}", height=220)
-    st.button("Reset to the original texts", on_click=_reset, args=(pid,), key=f"reset_{pid}")
+    b1, b2, b3, b4 = st.columns([2, 1, 1, 1])
+    name = b1.selectbox("Perturbation", list(PERTURBATIONS), key=f"pert_name_{pid}", label_visibility="collapsed",
+                        format_func=lambda n: f"{n}: {PERTURBATIONS[n].description[:60]}")  # fmt: skip
+    b2.button("Apply to chosen", on_click=_perturb, args=(pid, "chosen", name), key=f"pert_c_{pid}")
+    b3.button("Apply to rejected", on_click=_perturb, args=(pid, "rejected", name), key=f"pert_r_{pid}")
+    b4.button("Reset", on_click=_reset, args=(pid,), key=f"reset_{pid}", help="back to the original texts")
 
     rows = []
     with user_errors("Scoring failed"):
