@@ -1,0 +1,194 @@
+"""Reviewer verdicts on preference pairs: stored durably in SQLite, exported and imported, applied to the data.
+
+Every verdict is appended (history is kept); a reviewer's current verdict on a pair is their latest one. SQLite in
+WAL mode with ``synchronous=FULL``: once :meth:`ReviewStore.record` returns, the verdict survives a crash of the app,
+of the machine's process, or a ``kill -9``; a write interrupted before it commits leaves no trace. Several app
+sessions and processes can write at once (SQLite serialises writers; each waits up to 60 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from seal_core.errors import SealInputError
+
+Verdict = Literal["keep", "flip", "ambiguous", "drop"]
+VERDICTS: tuple[str, ...] = ("keep", "flip", "ambiguous", "drop")
+COLUMNS = ["id", "dataset", "pair_id", "reviewer", "verdict", "note", "created_at"]
+
+
+class ReviewStore:
+    """Examples
+    --------
+    >>> import tempfile
+    >>> store = ReviewStore(tempfile.mkdtemp() + "/reviews.sqlite")
+    >>> _ = store.record("hh", "p1", "ana", "flip", note="the rejected answer is safer")
+    >>> _ = store.record("hh", "p1", "ana", "keep")
+    >>> store.current("hh")[["pair_id", "reviewer", "verdict"]].to_dict("records")
+    [{'pair_id': 'p1', 'reviewer': 'ana', 'verdict': 'keep'}]
+    >>> len(store.history("hh"))
+    2
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        from seal_core.scoring import default_cache_dir
+
+        self.path = Path(path) if path is not None else default_cache_dir() / "reviews.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS verdicts (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset TEXT NOT NULL, "
+                "pair_id TEXT NOT NULL, reviewer TEXT NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN "
+                "('keep','flip','ambiguous','drop')), note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL)"
+            )
+            con.execute("CREATE INDEX IF NOT EXISTS verdicts_pair ON verdicts (dataset, pair_id, reviewer, id)")
+
+    def _conn(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            try:
+                con = sqlite3.connect(self.path, timeout=60)
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=FULL")  # a confirmed verdict is on disk
+            except sqlite3.DatabaseError as e:
+                raise SealInputError(f"the review store {self.path} cannot be opened ({e}); move it aside") from None
+            self._local.con = con
+        return con
+
+    def record(self, dataset: str, pair_id: str, reviewer: str, verdict: str, *, note: str = "",
+               created_at: str | None = None) -> int:  # fmt: skip
+        """Append one verdict in its own transaction; returns its id once it is committed."""
+        if verdict not in VERDICTS:
+            raise SealInputError(f"unknown verdict {verdict!r}; expected one of {list(VERDICTS)}")
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise SealInputError("a verdict needs a reviewer name")
+        if not str(pair_id).strip() or not str(dataset).strip():
+            raise SealInputError("a verdict needs a dataset and a pair id")
+        when = created_at or datetime.now(UTC).isoformat(timespec="microseconds")
+        con = self._conn()
+        with con:
+            cur = con.execute(
+                "INSERT INTO verdicts (dataset, pair_id, reviewer, verdict, note, created_at) VALUES (?,?,?,?,?,?)",
+                (dataset, str(pair_id), reviewer, verdict, note or "", when),
+            )
+        return int(cur.lastrowid)
+
+    def history(self, dataset: str | None = None) -> pd.DataFrame:
+        q, args = "SELECT * FROM verdicts", ()
+        if dataset is not None:
+            q, args = q + " WHERE dataset = ?", (dataset,)
+        return pd.read_sql_query(q + " ORDER BY id", self._conn(), params=args)[COLUMNS]
+
+    def current(self, dataset: str | None = None) -> pd.DataFrame:
+        """Each reviewer's latest verdict per pair."""
+        h = self.history(dataset)
+        return h.sort_values("id").groupby(["dataset", "pair_id", "reviewer"], as_index=False).last()[COLUMNS]
+
+    def integrity_ok(self) -> bool:
+        return self._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # ---- export / import ----------------------------------------------------------------------------------
+
+    def export(self, path: str | os.PathLike, dataset: str | None = None) -> Path:
+        """The full history as JSONL or CSV (written atomically)."""
+        path = Path(path)
+        h = self.history(dataset).drop(columns=["id"])
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        if path.suffix.lower() == ".jsonl":
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in h.to_dict("records")))
+        elif path.suffix.lower() == ".csv":
+            h.to_csv(tmp, index=False)
+        else:
+            raise SealInputError(f"export verdicts to .jsonl or .csv, not {path.name!r}")
+        os.replace(tmp, path)
+        return path
+
+    def import_(self, path: str | os.PathLike) -> int:
+        """Add the verdicts of an export that are not here yet (same dataset, pair, reviewer, verdict, note and
+        time); returns how many were added. Importing the same file twice adds nothing."""
+        path = Path(path)
+        if not path.exists():
+            raise SealInputError(f"verdicts file not found: {path}")
+        if path.suffix.lower() == ".jsonl":
+            try:
+                rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            except json.JSONDecodeError as e:
+                raise SealInputError(f"{path.name} line {e.lineno}: invalid JSON") from None
+            df = pd.DataFrame(rows)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        need = {"dataset", "pair_id", "reviewer", "verdict", "created_at"}
+        if need - set(df.columns):
+            raise SealInputError(f"{path.name} lacks column(s) {sorted(need - set(df.columns))}")
+        df = df.assign(note=df.get("note", "")).fillna("")
+        have = set(map(tuple, self.history()[["dataset", "pair_id", "reviewer", "verdict", "note", "created_at"]]
+                       .astype(str).to_numpy()))  # fmt: skip
+        added = 0
+        for r in df.to_dict("records"):
+            key = tuple(str(r[k]) for k in ("dataset", "pair_id", "reviewer", "verdict", "note", "created_at"))
+            if key in have:
+                continue
+            self.record(r["dataset"], r["pair_id"], r["reviewer"], r["verdict"], note=r["note"],
+                        created_at=str(r["created_at"]))  # fmt: skip
+            have.add(key)
+            added += 1
+        return added
+
+
+def reviewer_agreement(current: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's κ and raw agreement for every pair of reviewers on the pairs both judged."""
+    from sklearn.metrics import cohen_kappa_score
+
+    wide = current.pivot_table(index=["dataset", "pair_id"], columns="reviewer", values="verdict", aggfunc="last")
+    names = list(wide.columns)
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            both = wide[[a, b]].dropna()
+            if both.empty:
+                continue
+            same = float((both[a] == both[b]).mean())
+            labels = sorted(set(both[a]) | set(both[b]))
+            kappa = float(cohen_kappa_score(both[a], both[b], labels=labels)) if len(labels) > 1 else float("nan")
+            rows.append({"reviewer_a": a, "reviewer_b": b, "n_pairs": len(both), "agreement": same, "kappa": kappa})
+    return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "n_pairs", "agreement", "kappa"])
+
+
+def cleaned_pairs(pairs: pd.DataFrame, current: pd.DataFrame, *, reviewer: str | None = None) -> pd.DataFrame:
+    """Apply verdicts: ``flip`` swaps chosen and rejected, ``drop`` removes the pair; ``keep`` and ``ambiguous``
+    leave it. With several reviewers, the latest verdict across them wins unless ``reviewer`` picks one."""
+    cur = current if reviewer is None else current[current["reviewer"] == reviewer]
+    latest = cur.sort_values("id").groupby("pair_id")["verdict"].last()
+    verdict = pairs["pair_id"].map(latest)
+    out = pairs[verdict != "drop"].copy()
+    flip = out["pair_id"].map(latest) == "flip"
+    for a, b in (("chosen", "rejected"), ("prompt_chosen", "prompt_rejected"), ("chosen_full", "rejected_full")):
+        out.loc[flip, [a, b]] = out.loc[flip, [b, a]].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def export_pairs(pairs: pd.DataFrame, path: str | os.PathLike, *, input_format: str = "hh-rlhf") -> Path:
+    """Write pairs back in their input format as JSONL: hh-rlhf (``chosen``/``rejected`` transcripts) or TRL
+    (``prompt``/``chosen``/``rejected`` strings), with ``pair_id``."""
+    path = Path(path)
+    if input_format == "trl":
+        recs = [{"pair_id": r.pair_id, "prompt": r.prompt_chosen, "chosen": r.chosen, "rejected": r.rejected}
+                for r in pairs.itertuples()]  # fmt: skip
+    else:
+        recs = [
+            {"pair_id": r.pair_id, "chosen": r.chosen_full, "rejected": r.rejected_full} for r in pairs.itertuples()
+        ]
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs))
+    os.replace(tmp, path)
+    return path
