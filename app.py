@@ -12,6 +12,7 @@ pages = [
     st.Page("views/imprint.py", title="Feature imprint", url_path="imprint"),
     st.Page("views/shift.py", title="Reward shift", url_path="shift"),
     st.Page("views/robustness.py", title="Robustness", url_path="robustness"),
+    st.Page("views/triage.py", title="Triage", url_path="triage"),
     st.Page("views/editor.py", title="Live editor", url_path="editor"),
     st.Page("views/inspector.py", title="Pair inspector", url_path="inspector"),
     st.Page("views/models.py", title="Model cards", url_path="models"),

@@ -318,3 +318,42 @@ def test_editor_perturbation_buttons(default_app):
     after = at.text_area(key=f"edit_chosen_{pid}").value
     assert after.startswith(before.rstrip()) and "idiot" in after
     assert any("+ Honestly, that is a stupid question" in c.value for c in at.code if c.language == "diff")
+
+
+def test_triage_records_a_verdict_that_survives_a_restart(default_app, tmp_path):
+    from seal_core.review import ReviewStore
+
+    default_app.session_state["slice_first"] = 50
+    at = default_app.run()
+    at.switch_page("views/triage.py").run()
+    no_errors(at)
+    pid = at.query_params["pair"]
+    at.button(key="triage_flip").click().run()
+    assert any("Enter your name as reviewer first" in e.value for e in at.error)
+    at.text_input(key="triage_reviewer").set_value("ana").run()
+    at.text_area(key=f"triage_note_{pid}").set_value("the rejected answer is safer")
+    at.button(key="triage_flip").click().run()
+    no_errors(at)
+    assert any(f"Saved: flip for pair {pid}" in s.value for s in at.success)
+    assert at.query_params["pair"] != pid  # the reviewed pair left the 'not yet reviewed' queue
+    history = ReviewStore().history()  # the same SQLite file the app wrote: a restart reads it back
+    row = history.iloc[-1]
+    assert (row.pair_id, row.reviewer, row.verdict, row.note) == (pid, "ana", "flip", "the rejected answer is safer")
+    st.cache_resource.clear()
+    again = AppTest.from_file(APP, default_timeout=300)
+    again.session_state["slice_first"] = 50
+    again.session_state["triage_reviewer"] = "ana"
+    again.run()
+    again.switch_page("views/triage.py").run()
+    assert any("1 of 50 pairs in this slice reviewed by ana" in p.text for p in again.get("progress"))
+
+
+def test_triage_link_opens_the_pair_and_slice(default_app, sample):
+    pid = sample.pairs.pair_id[7]
+    default_app.query_params.update({"pair": pid, "first": "30"})
+    at = default_app.run()
+    at.switch_page("views/triage.py").run()
+    no_errors(at)
+    assert at.number_input(key="slice_first").value == 30
+    assert at.query_params["pair"] == pid
+    assert any(f"pair={pid}" in c.value and "first=30" in c.value for c in at.code)

@@ -78,3 +78,25 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
     with lock:
         store[key] = feats
     return feats
+
+
+@st.cache_resource
+def review_store():
+    from seal_core.review import ReviewStore
+
+    return ReviewStore()
+
+
+def get_similarity(pairs: pd.DataFrame) -> pd.Series:
+    """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash."""
+    from seal_core.metrics.ambiguity import response_similarity
+
+    store, lock = _score_store()
+    key = ("similarity", content_hash(pairs))
+    with lock:
+        if key in store:
+            return store[key]
+    sim = response_similarity(pairs)
+    with lock:
+        store[key] = sim
+    return sim

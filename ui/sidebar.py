@@ -184,10 +184,48 @@ def _apply_preset() -> None:
     del state[PRESET_FLAG]
 
 
+LINK_KEYS = {"search": "slice_search", "first": "slice_first", "sample": "slice_sample", "seed": "slice_seed"}
+
+
+def _apply_link() -> None:
+    """On a session's first run, set the dataset and slice from the URL (``?data=…&first=…&pair=…``), so a shared
+    link opens exactly the same view."""
+    state, qp = st.session_state, st.query_params
+    state["link_applied"] = True
+    data = qp.get("data")
+    if data and data != "bundled":
+        state["data_mode"], state["data_path"] = "Local file", data
+    if qp.get("hub"):
+        state["data_mode"], state["data_hub_id"] = "Hugging Face dataset", qp["hub"]
+        state["data_hub_split"] = qp.get("split", "train")
+    for param, key in LINK_KEYS.items():
+        if param in qp:
+            value = qp[param]
+            state[key] = value if param == "search" else int(value) if value.isdigit() else state.get(key, 0)
+
+
+def link_params(ctx: Context) -> dict[str, str]:
+    """Query parameters that reopen the current dataset and slice."""
+    state = st.session_state
+    params: dict[str, str] = {}
+    mode = state.get("data_mode", "Bundled hh-rlhf sample")
+    if mode == "Local file" and state.get("data_path"):
+        params["data"] = state["data_path"]
+    elif mode == "Hugging Face dataset" and state.get("data_hub_id"):
+        params["hub"], params["split"] = state["data_hub_id"], state.get("data_hub_split", "train")
+    for param, key in LINK_KEYS.items():
+        value = state.get(key)
+        if value not in (None, "", 0):
+            params[param] = str(value)
+    return params
+
+
 def render_sidebar() -> Context:
     """Draw the shared sidebar and store the resulting :class:`Context` for the pages."""
     if st.session_state.get(PRESET_FLAG):
         _apply_preset()
+    if not st.session_state.get("link_applied"):
+        _apply_link()
     loaded = _dataset_controls()
     spec = _slice_controls(loaded)
     notes = list(loaded.warnings)
