@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from seal_core._sqlite import SQLiteStore
 from seal_core.errors import SealInputError
 
 FeatureKind = Literal["bool", "sentiment", "count"]
@@ -253,32 +252,15 @@ def _text_key(prompt: str, response: str) -> str:
     return hashlib.blake2b(f"{prompt}\x1e{response}".encode(), digest_size=16).hexdigest()
 
 
-class LabelCache:
+class LabelCache(SQLiteStore):
     """Feature labels on disk (SQLite, WAL): one JSON object per (labeler key, text hash); each batch one commit."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        from seal_core.scoring import default_cache_dir
-
-        self.path = Path(path) if path is not None else default_cache_dir() / "labels.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._conn() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS labels (labeler TEXT NOT NULL, text_key TEXT NOT NULL, "
-                "labels TEXT NOT NULL, PRIMARY KEY (labeler, text_key)) WITHOUT ROWID"
-            )
-
-    def _conn(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            try:
-                con = sqlite3.connect(self.path, timeout=60)
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.DatabaseError as e:
-                raise SealInputError(f"the label cache {self.path} cannot be opened ({e}); move it aside") from None
-            self._local.con = con
-        return con
+    what = "label cache"
+    default_name = "labels.sqlite"
+    schema = (
+        "CREATE TABLE IF NOT EXISTS labels (labeler TEXT NOT NULL, text_key TEXT NOT NULL, "
+        "labels TEXT NOT NULL, PRIMARY KEY (labeler, text_key)) WITHOUT ROWID",
+    )
 
     def get_many(self, labeler: str, keys: Sequence[str]) -> dict[str, dict]:
         out = {}

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from seal_core._sqlite import SQLiteStore
 from seal_core.errors import SealInputError
 
 Verdict = Literal["keep", "flip", "ambiguous", "drop"]
@@ -25,7 +24,7 @@ VERDICTS: tuple[str, ...] = ("keep", "flip", "ambiguous", "drop")
 COLUMNS = ["id", "dataset", "pair_id", "reviewer", "verdict", "note", "created_at"]
 
 
-class ReviewStore:
+class ReviewStore(SQLiteStore):
     """Examples
     --------
     >>> import tempfile
@@ -38,31 +37,15 @@ class ReviewStore:
     2
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
-        from seal_core.scoring import default_cache_dir
-
-        self.path = Path(path) if path is not None else default_cache_dir() / "reviews.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._conn() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset TEXT NOT NULL, "
-                "pair_id TEXT NOT NULL, reviewer TEXT NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN "
-                "('keep','flip','ambiguous','drop')), note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL)"
-            )
-            con.execute("CREATE INDEX IF NOT EXISTS verdicts_pair ON verdicts (dataset, pair_id, reviewer, id)")
-
-    def _conn(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            try:
-                con = sqlite3.connect(self.path, timeout=60)
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("PRAGMA synchronous=FULL")  # a confirmed verdict is on disk
-            except sqlite3.DatabaseError as e:
-                raise SealInputError(f"the review store {self.path} cannot be opened ({e}); move it aside") from None
-            self._local.con = con
-        return con
+    what = "review store"
+    default_name = "reviews.sqlite"
+    synchronous = "FULL"  # a confirmed verdict is on disk, power loss included
+    schema = (
+        "CREATE TABLE IF NOT EXISTS verdicts (id INTEGER PRIMARY KEY AUTOINCREMENT, dataset TEXT NOT NULL, "
+        "pair_id TEXT NOT NULL, reviewer TEXT NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN "
+        "('keep','flip','ambiguous','drop')), note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS verdicts_pair ON verdicts (dataset, pair_id, reviewer, id)",
+    )
 
     def record(self, dataset: str, pair_id: str, reviewer: str, verdict: str, *, note: str = "",
                created_at: str | None = None) -> int:  # fmt: skip
@@ -93,9 +76,6 @@ class ReviewStore:
         """Each reviewer's latest verdict per pair."""
         h = self.history(dataset)
         return h.sort_values("id").groupby(["dataset", "pair_id", "reviewer"], as_index=False).last()[COLUMNS]
-
-    def integrity_ok(self) -> bool:
-        return self._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # ---- export / import ----------------------------------------------------------------------------------
 

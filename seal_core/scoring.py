@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal_core._sqlite import SQLiteStore
 from seal_core.errors import SealInputError
 from seal_core.rewards import RewardModel
 
@@ -71,7 +70,7 @@ class CachedScore:
     response_tokens_cut: int
 
 
-class ScoreCache:
+class ScoreCache(SQLiteStore):
     """Persistent score cache in one SQLite file (safe across threads and processes).
 
     Examples
@@ -83,36 +82,14 @@ class ScoreCache:
     {'t1': CachedScore(score=0.5, n_tokens=10, prompt_tokens_cut=0, response_tokens_cut=0)}
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path is not None else default_cache_dir() / "scores.sqlite"
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise SealInputError(
-                f"cannot create the cache folder {self.path.parent}: {e}. Set SEAL_CACHE_DIR."
-            ) from None
-        self._local = threading.local()
-        with self._conn() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS scores (model_key TEXT NOT NULL, text_key TEXT NOT NULL, score REAL NOT NULL,"
-                " n_tokens INTEGER NOT NULL, prompt_cut INTEGER NOT NULL, response_cut INTEGER NOT NULL,"
-                " PRIMARY KEY (model_key, text_key)) WITHOUT ROWID"
-            )
-            con.execute("CREATE TABLE IF NOT EXISTS models (model_key TEXT PRIMARY KEY, provenance TEXT NOT NULL)")
-
-    def _conn(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            try:
-                con = sqlite3.connect(self.path, timeout=60)
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process never loses a commit
-            except sqlite3.DatabaseError as e:
-                raise SealInputError(
-                    f"the score cache {self.path} cannot be opened ({e}); move it aside or set SEAL_CACHE_DIR"
-                ) from None
-            self._local.con = con
-        return con
+    what = "score cache"
+    default_name = "scores.sqlite"
+    schema = (
+        "CREATE TABLE IF NOT EXISTS scores (model_key TEXT NOT NULL, text_key TEXT NOT NULL, score REAL NOT NULL,"
+        " n_tokens INTEGER NOT NULL, prompt_cut INTEGER NOT NULL, response_cut INTEGER NOT NULL,"
+        " PRIMARY KEY (model_key, text_key)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS models (model_key TEXT PRIMARY KEY, provenance TEXT NOT NULL)",
+    )
 
     def get_many(self, model_key: str, keys: Iterable[str]) -> dict[str, CachedScore]:
         keys = list(dict.fromkeys(keys))
@@ -183,15 +160,6 @@ class ScoreCache:
             else ("SELECT COUNT(*) FROM scores WHERE model_key = ?", (model_key,))
         )
         return int(self._conn().execute(q, args).fetchone()[0])
-
-    def integrity_ok(self) -> bool:
-        return self._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
 
 
 def score_texts(
