@@ -91,8 +91,8 @@ def _record(verdict: str, pid: str) -> None:
 
 
 n1, n2, n3 = st.columns([1, 1, 4])
-n1.button("← Previous", on_click=_move, args=(-1,), key="triage_prev", disabled=pos == 0)
-n2.button("Next →", on_click=_move, args=(1,), key="triage_next", disabled=pos >= len(ids) - 1)
+n1.button("← Previous", on_click=_move, args=(-1,), key="triage_prev", disabled=pos == 0, shortcut="Alt+P")
+n2.button("Next →", on_click=_move, args=(1,), key="triage_next", disabled=pos >= len(ids) - 1, shortcut="Alt+N")
 n3.caption(f"Pair {pos + 1} of {len(ids):,} in the queue · rank {int(queue.loc[pid, 'rank'])} · id {pid}")
 if err := st.session_state.pop("triage_msg_err", None):
     st.error(err)
@@ -119,8 +119,9 @@ st.text_area("Note (saved with the verdict)", key=f"triage_note_{pid}", height=8
 b = st.columns(4)
 for i, verdict in enumerate(VERDICTS):
     b[i].button({"keep": "Keep label", "flip": "Flip label", "ambiguous": "Ambiguous", "drop": "Drop pair"}[verdict],
-                on_click=_record, args=(verdict, pid), key=f"triage_{verdict}", type="primary" if i == 0 else
-                "secondary")  # fmt: skip
+                on_click=_record, args=(verdict, pid), key=f"triage_{verdict}", shortcut=f"Alt+{i + 1}",
+                type="primary" if i == 0 else "secondary")  # fmt: skip
+st.caption("Keyboard: Alt+N next, Alt+P previous, Alt+1 keep, Alt+2 flip, Alt+3 ambiguous, Alt+4 drop.")
 query = urlencode({**link_params(ctx), "pair": pid})
 st.caption("Link to exactly this pair and slice (append to the app's address):")
 st.code(f"/triage?{query}", language=None)
