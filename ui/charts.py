@@ -149,3 +149,50 @@ def reward_heatmap(vectors: pd.DataFrame, prefix: str, *, title: str, color: str
     diag = alt.Chart(pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})).mark_line(color="gray", strokeDash=[4, 4]).encode(
         x="x:Q", y="y:Q")  # fmt: skip
     return (heat + diag).properties(title=title, width=300, height=300)
+
+
+def mosaic(agreement: pd.DataFrame, gamma: pd.Series) -> alt.Chart:
+    """Human × labeler × RM mosaic (SEAL's "gpt-human-rm" figure): column widths are the shares of γ (labeler prefers
+    chosen / indifferent / rejected), heights the share of pairs where each RM agrees with people within that γ."""
+    d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+    n = len(d)
+    rows, x0 = [], 0.0
+    for g, label in (("c", "labeler prefers chosen"), ("i", "labeler indifferent"), ("r", "labeler prefers rejected")):
+        sub = d[d["gamma"] == g]
+        width = len(sub) / n if n else 0.0
+        for role, name in (("pre", "pre-training RM"), ("post", "post-training RM")):
+            agree = float(sub[f"agrees_{role}"].mean()) if len(sub) else 0.0
+            rows += [
+                {"RM": name, "gamma": label, "x0": x0, "x1": x0 + width, "y0": 0.0, "y1": agree,
+                 "RM agrees with people": "agrees", "share": agree, "pairs": len(sub)},
+                {"RM": name, "gamma": label, "x0": x0, "x1": x0 + width, "y0": agree, "y1": 1.0,
+                 "RM agrees with people": "prefers the rejected", "share": 1 - agree, "pairs": len(sub)},
+            ]  # fmt: skip
+        x0 += width
+    data = pd.DataFrame(rows)
+    return (
+        alt.Chart(data)
+        .mark_rect(stroke="white", strokeWidth=2)
+        .encode(
+            x=alt.X("x0:Q", title="Labeler: chosen · indifferent · rejected", axis=alt.Axis(format="%")), x2="x1:Q",
+            y=alt.Y("y0:Q", title="Share within the column", axis=alt.Axis(format="%")), y2="y1:Q",
+            color=alt.Color("RM agrees with people:N", title="The RM", scale=alt.Scale(
+                domain=["agrees", "prefers the rejected"], range=["#4c9a6a", "#d9534f"])),
+            tooltip=["RM", "gamma", "RM agrees with people", alt.Tooltip("share:Q", format=".1%"), "pairs"],
+        )
+        .properties(width=330, height=260)
+        .facet(column=alt.Column("RM:N", title=None, sort=["pre-training RM", "post-training RM"]))
+        .properties(title="People × labeler × RM")
+    )  # fmt: skip
+
+
+def forest(table: pd.DataFrame, *, term: str = "term", estimate: str = "estimate", title: str, x_title: str):
+    """A plain forest plot: one row per term, the estimate and its CI (``ci_low``/``ci_high``), a zero line."""
+    base = alt.Chart(table).encode(y=alt.Y(f"{term}:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)))
+    rules = base.mark_rule(strokeWidth=2, color="#555").encode(x=alt.X("ci_low:Q", title=x_title), x2="ci_high:Q")
+    points = base.mark_point(filled=True, size=60, color="#008080").encode(
+        x=f"{estimate}:Q",
+        tooltip=[term, alt.Tooltip(f"{estimate}:Q", format="+.3f"), alt.Tooltip("p:Q", format=".3g")],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
+    return (rules + points + zero).properties(title=title, height=max(160, 26 * len(table)))

@@ -20,7 +20,7 @@ from seal_core.metrics.regimes import (
     three_way_agreement,
     wide_features,
 )
-from ui.charts import share_bars
+from ui.charts import mosaic, share_bars
 from ui.errors import user_errors
 from ui.featuresource import choose_features
 from ui.sidebar import context
@@ -77,6 +77,11 @@ shares = gamma.value_counts(normalize=True).reindex(["c", "i", "r"], fill_value=
 st.write(
     f"The labeler prefers the chosen response in {shares['c']:.0%} of pairs, is indifferent in {shares['i']:.0%} "
     f"and prefers the rejected one in {shares['r']:.0%}."
+)
+st.altair_chart(mosaic(agreement, gamma))
+st.caption(
+    "Each column is one view of the labeler, as wide as its share of pairs; green is where the RM agrees with "
+    "people, red where it prefers the rejected response. Training should shrink the red, most of all on the left."
 )
 mg = misalignment_given_gamma(agreement, gamma)
 mg["γ"] = mg["gamma"].map(GAMMA_WORDS)

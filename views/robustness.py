@@ -9,7 +9,7 @@ from seal_core.features import RulesFeaturizer, label_pairs
 from seal_core.metrics.robustness import flip_variables, probe_pass_rates, robustness_scores, robustness_summary
 from seal_core.perturb import PERTURBATIONS, perturb_pairs
 from seal_core.robustness import expected_directions, run_robustness
-from ui.charts import share_bars
+from ui.charts import forest, share_bars
 from ui.errors import user_errors
 from ui.loaders import label_cache, score_cache
 from ui.sidebar import context
@@ -83,6 +83,8 @@ feats = ["last_response_sentiment", "last_response_is_refusal", "last_response_c
 flips = flip_variables(f0, f1, feats)
 try:
     pi = robustness_scores(flips, sub.set_index("pair_id")["became_misaligned"])
+    st.altair_chart(forest(pi, title="Robustness scores π", x_title="Change in the chance of becoming misaligned "
+                           "(95% CI)"), width="stretch")  # fmt: skip
     st.dataframe(pi, hide_index=True)
     st.caption("Linear probability model of 'became misaligned' on flips of the rule features (SEAL §7.4): π+ is a "
                "feature lost by the edit, π− one gained; _c chosen, _r rejected. Robust SEs, unadjusted p.")  # fmt: skip
