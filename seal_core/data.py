@@ -432,7 +432,8 @@ def load_pairs(
         path = Path(os.fspath(source)).expanduser()
         if not path.exists():
             text = str(source)
-            looks_like_hub_id = re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not Path(text).suffix
+            file_like = Path(text).suffix.lower() in {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".gz"}
+            looks_like_hub_id = re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not file_like
             if not looks_like_hub_id:
                 raise SealInputError(f"file not found: {text}")
             path = None

@@ -209,8 +209,8 @@ class HFRewardModel(RewardModel):
         self.batch_size = config.batch_size or (4 if self.device == "cpu" else 32)
         local = Path(config.model).expanduser()
         is_local = local.is_dir()
-        if not is_local and (config.model.startswith((".", "/", "~")) or local.suffix):
-            raise SealInputError(f"model path not found: {config.model}")
+        if not is_local and (config.model.startswith((".", "/", "~")) or config.model.count("/") > 1):
+            raise SealInputError(f"model path not found: {config.model}")  # hub ids are "name" or "org/name"
         kw: dict[str, Any] = {"trust_remote_code": config.trust_remote_code}
         if not is_local and config.revision:
             kw["revision"] = config.revision

@@ -146,6 +146,8 @@ def test_bad_options(pair_rm_path, options, message):
 def test_missing_local_path_and_offline_hub_fail_fast():
     with pytest.raises(SealInputError, match="model path not found: ./nope"):
         load_reward_model("./nope")
+    with pytest.raises(OfflineError):  # a hub id with dots in its name is a hub id, not a missing file
+        load_reward_model("Skywork/Skywork-Reward-Llama-3.1-8B")
     start = time.perf_counter()
     with pytest.raises(OfflineError, match="not in the Hugging Face cache; downloading it needs the network"):
         load_reward_model("OpenAssistant/reward-model-deberta-v3-large-v2")
