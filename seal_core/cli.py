@@ -128,7 +128,8 @@ def _build_parser() -> argparse.ArgumentParser:
 def _cmd_train_rm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.data import load_pairs
+    from seal_core.slices import SliceSpec, slice_pairs
     from seal_core.train_rm import SHIPPED_HEAD, train_bt_head
 
     loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
@@ -162,8 +163,9 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.data import load_pairs
     from seal_core.features import LabelCache, get_featurizer, label_pairs
+    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
@@ -215,7 +217,7 @@ def _resolve_model(name: str | None, models: list[str]) -> str | None:
 def _cmd_imprint(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from seal_core.features import read_features
+    from seal_core.labels_io import read_features
     from seal_core.metrics.imprint import describe_top, feature_imprint
     from seal_core.scoring import read_scores
 
@@ -241,7 +243,7 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from seal_core.analysis import analyze, write_report
-    from seal_core.features import read_features
+    from seal_core.labels_io import read_features
     from seal_core.scoring import read_scores
 
     scores = read_scores(args.scores)
@@ -276,10 +278,11 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print("\nNothing was run. With network, `seal reproduce` downloads the above, scores and compares.")
         return 2
     from seal_core.analysis import analyze, write_report
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
-    from seal_core.features import read_features
+    from seal_core.data import load_pairs
+    from seal_core.labels_io import read_features
     from seal_core.rewards import load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs, write_table
+    from seal_core.slices import SliceSpec, slice_pairs
 
     out = Path(args.out)
     loaded = load_pairs(SEAL.dataset, config=SEAL.config, split=SEAL.split)
@@ -312,11 +315,12 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         return 0
     import pandas as pd
 
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.data import load_pairs
     from seal_core.metrics.robustness import probe_pass_rates, robustness_summary
     from seal_core.rewards import list_models, load_reward_model
     from seal_core.robustness import expected_directions, run_robustness
     from seal_core.scoring import ScoreCache
+    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
@@ -375,10 +379,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.data import load_pairs
     from seal_core.metrics.resistance import resistance_table
     from seal_core.rewards import list_models, load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs, write_scores
+    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
