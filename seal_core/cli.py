@@ -24,6 +24,20 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
 
 
+def _load_slice(args: argparse.Namespace, *, report: bool = False):
+    """Load DATA as the data arguments say and take the slice; with ``report``, print notes and skipped rows."""
+    from seal_core.data import load_pairs
+    from seal_core.slices import SliceSpec, slice_pairs
+
+    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
+    if report:
+        for note in loaded.warnings:
+            print(f"note: {note}", file=sys.stderr)
+        for row in loaded.skipped.itertuples():
+            print(f"skipped {row.where}: {row.reason}", file=sys.stderr)
+    return loaded, slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seal", description="SEAL Explorer: audit reward models on preference data.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,12 +142,9 @@ def _build_parser() -> argparse.ArgumentParser:
 def _cmd_train_rm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from seal_core.data import load_pairs
-    from seal_core.slices import SliceSpec, slice_pairs
     from seal_core.train_rm import SHIPPED_HEAD, train_bt_head
 
-    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
-    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    loaded, pairs = _load_slice(args)
     print(
         f"training on {len(pairs):,} pairs from {loaded.source} (embedding takes about a minute per 2,000 pairs on CPU)"
     )
@@ -163,14 +174,11 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from seal_core.data import load_pairs
     from seal_core.features import LabelCache, get_featurizer, label_pairs
-    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
-    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
-    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    loaded, pairs = _load_slice(args)
     options = {"concurrency": args.concurrency} if args.labeler == "llm" else {}
     featurizer = get_featurizer(args.labeler, **options)
     if args.labeler == "llm":
@@ -315,18 +323,15 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         return 0
     import pandas as pd
 
-    from seal_core.data import load_pairs
     from seal_core.metrics.robustness import probe_pass_rates, robustness_summary
     from seal_core.rewards import list_models, load_reward_model
     from seal_core.robustness import expected_directions, run_robustness
     from seal_core.scoring import ScoreCache
-    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
     names = parse_names(args.perturb)
-    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
-    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    loaded, pairs = _load_slice(args)
     specs = args.rm or [m.name for m in sorted(list_models(), key=lambda m: m.role != "pre")]
     rms = [load_reward_model(s) for s in specs]
     rewritten = None
@@ -379,20 +384,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from seal_core.data import load_pairs
     from seal_core.metrics.resistance import resistance_table
     from seal_core.rewards import list_models, load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs, write_scores
-    from seal_core.slices import SliceSpec, slice_pairs
 
     if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
         raise SealInputError(f"--out {args.out!r}: use a .parquet or .csv file name")
-    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
-    for note in loaded.warnings:
-        print(f"note: {note}", file=sys.stderr)
-    for row in loaded.skipped.itertuples():
-        print(f"skipped {row.where}: {row.reason}", file=sys.stderr)
-    pairs = slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
+    loaded, pairs = _load_slice(args, report=True)
     if not len(pairs):
         raise SealInputError("no pairs to score (the data or the slice is empty)")
     rms = args.rm

@@ -316,22 +316,28 @@ class HFRewardModel(RewardModel):
             rcut.append(r_cut)
         return out, pcut, rcut
 
-    def _chat_text(self, prompt: str, response: str) -> tuple[str, int]:
-        """Render the chat template, dropping the oldest turns until the text fits.
-
-        Returns the text and the number of prompt tokens dropped with those turns."""
+    def _chat_messages(self, prompt: str, response: str) -> tuple[list[dict], list[dict]]:
         messages = parse_turns(prompt.removesuffix("\n\n")) + [{"role": "assistant", "content": response}]
         system = [m for m in messages[:1] if m["role"] == "system"]
-        rest = messages[len(system) :]
+        return system, messages[len(system) :]
+
+    def _chat_text(self, prompt: str, response: str) -> str:
+        """The chat template over all turns (the slow-tokenizer path; truncation is left to the tokenizer)."""
+        system, rest = self._chat_messages(prompt, response)
+        return self.tokenizer.apply_chat_template(system + rest, tokenize=False)
+
+    def _chat_encode(self, prompt: str, response: str) -> tuple[Any, int]:
+        """Render the chat template and encode it, dropping the oldest turns until it fits.
+
+        Returns the encoding and the number of prompt tokens dropped with those turns."""
+        system, rest = self._chat_messages(prompt, response)
         first_n = None
         while True:
             text = self.tokenizer.apply_chat_template(system + rest, tokenize=False)
-            if not self._fast:
-                return text, 0
-            n = len(self.tokenizer.backend_tokenizer.encode(text, add_special_tokens=False))
-            first_n = n if first_n is None else first_n
-            if n <= self.max_length or len(rest) <= 2:
-                return text, first_n - n
+            enc = self.tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
+            first_n = len(enc.ids) if first_n is None else first_n
+            if len(enc.ids) <= self.max_length or len(rest) <= 2:
+                return enc, first_n - len(enc.ids)
             rest = rest[1:]
 
     def _tensors(self, encodings: list[Any]) -> dict[str, Any]:
@@ -361,7 +367,7 @@ class HFRewardModel(RewardModel):
         elif self.input_format == "raw":
             enc = tok([p + "Assistant: " + r for p, r in zip(prompts, responses)], **kw)
         else:
-            enc = tok([self._chat_text(p, r)[0] for p, r in zip(prompts, responses)], add_special_tokens=False, **kw)
+            enc = tok([self._chat_text(p, r) for p, r in zip(prompts, responses)], add_special_tokens=False, **kw)
         zeros = [0] * len(prompts)
         return {k: v.to(self.device) for k, v in enc.items()}, zeros, zeros
 
@@ -376,8 +382,7 @@ class HFRewardModel(RewardModel):
             elif self.input_format == "raw":
                 encs, pcut, rcut = self._encode_fast(None, [f"{p}{ASSISTANT} {r}" for p, r in zip(prompts, responses)])
             else:
-                texts, dropped = zip(*(self._chat_text(p, r) for p, r in zip(prompts, responses)))
-                encs = [self.tokenizer.backend_tokenizer.encode(t, add_special_tokens=False) for t in texts]
+                encs, dropped = zip(*(self._chat_encode(p, r) for p, r in zip(prompts, responses)))
                 pcut, rcut = [], []
                 for e, d in zip(encs, dropped):
                     cut = max(0, len(e.ids) - self.max_length)

@@ -74,8 +74,9 @@ def test_chat_template_format_sets_missing_pad_token(chat_rm_path, sample):
     batch = rm.score(p.prompt_chosen.tolist(), p.chosen.tolist())
     singles = [rm.score_one(q, r) for q, r in zip(p.prompt_chosen, p.chosen)]
     np.testing.assert_allclose(batch.scores, singles, atol=1e-5)
-    text, dropped = rm._chat_text("\n\nHuman: hi\n\n", "yo")
-    assert text == "<|user|>hi<|end|><|assistant|>yo<|end|>" and dropped == 0
+    assert rm._chat_text("\n\nHuman: hi\n\n", "yo") == "<|user|>hi<|end|><|assistant|>yo<|end|>"
+    enc, dropped = rm._chat_encode("\n\nHuman: hi\n\n", "yo")
+    assert dropped == 0 and rm.tokenizer.decode(enc.ids) != ""
 
 
 def test_chat_template_drops_oldest_turns_to_fit(chat_rm_path):

@@ -30,14 +30,15 @@ def score_cache() -> ScoreCache:
 
 
 @st.cache_resource
-def _score_store() -> tuple[OrderedDict, threading.Lock]:
+def _memo() -> tuple[OrderedDict, threading.Lock]:
+    """In-process memo of scored, labelled and embedded tables, keyed by content hash (shared by all sessions)."""
     return OrderedDict(), threading.Lock()
 
 
 def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.DataFrame:
     """Scores of ``pairs`` under ``rm``: in-memory when seen before, else from the disk cache, else scored now
     with a progress bar (every batch is committed to the disk cache as it finishes)."""
-    store, lock = _score_store()
+    store, lock = _memo()
     key = (content_hash(pairs), rm.cache_key)
     with lock:
         if key in store:
@@ -68,7 +69,7 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
     """The Features table of ``pairs`` from a built-in featurizer (disk-cached; in-memory per content hash)."""
     from seal_core.features import get_featurizer, label_pairs
 
-    store, lock = _score_store()
+    store, lock = _memo()
     featurizer = get_featurizer(featurizer_name)
     key = ("features", content_hash(pairs), featurizer.key)
     with lock:
@@ -91,7 +92,7 @@ def get_similarity(pairs: pd.DataFrame) -> pd.Series:
     """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash."""
     from seal_core.metrics.ambiguity import response_similarity
 
-    store, lock = _score_store()
+    store, lock = _memo()
     key = ("similarity", content_hash(pairs))
     with lock:
         if key in store:
