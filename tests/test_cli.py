@@ -152,3 +152,19 @@ def test_reproduce_offline_explains_and_exits_2(capsys):
     out = capsys.readouterr().out
     assert "Anthropic/hh-rlhf (train split, 160,800 pairs)" in out and "Nothing was run" in out
     assert "Network: unavailable" in out
+
+
+def test_robustness_command_is_deterministic(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    args = ["robustness", "--limit", "20", "--perturb", "typos,insult", "--seed", "4"]
+    assert main([*args, "--out", str(a)]) == 0
+    printed = capsys.readouterr().out
+    assert "typos" in printed and "pass_rate" in printed  # the summary and the probe table
+    assert main([*args, "--out", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()  # same seed, byte-identical output
+    rows = pd.read_csv(a)
+    assert len(rows) == 20 * 2 * 2 and set(rows.perturbation) == {"typos", "insult"}
+    assert main(["robustness", "--perturb", "shout"]) == 2
+    assert "unknown perturbation" in capsys.readouterr().err
+    assert main(["robustness", "--list"]) == 0
+    assert "drop_last_sentence" in capsys.readouterr().out
