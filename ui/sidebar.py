@@ -248,3 +248,15 @@ def render_sidebar() -> Context:
     ctx = Context(loaded=loaded, pairs=pairs, spec=spec, rms=rms, notes=notes)
     st.session_state[CTX_KEY] = ctx
     return ctx
+
+
+def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, str, str]:
+    """Scores of the slice and the pre/post model ids; stops the page with a hint when either RM is missing."""
+    from ui.errors import user_errors
+
+    if not {"pre", "post"} <= set(ctx.rms):
+        st.info(f"{what} compares a pre-training and a post-training RM: pick both in the sidebar.")
+        st.stop()
+    with user_errors("Scoring failed"):
+        scores = ctx.scores()
+    return scores, ctx.rms["pre"].model_id, ctx.rms["post"].model_id

@@ -11,3 +11,14 @@ def plain(text: str, *, label: str | None = None, height: int | None = None) -> 
         st.caption(label)
     kw = {"height": height} if height else {}
     st.code(text if text else "(empty)", language=None, wrap_lines=True, **kw)
+
+
+def responses_side_by_side(chosen: str, rejected: str) -> None:
+    """The two responses of a pair in two columns, as plain text."""
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Chosen by people**")
+        plain(chosen)
+    with right:
+        st.markdown("**Rejected by people**")
+        plain(rejected)

@@ -7,7 +7,7 @@ from ui.errors import user_errors
 from ui.loaders import get_scores
 from ui.pairs import pick_pair
 from ui.sidebar import context
-from ui.text import plain
+from ui.text import plain, responses_side_by_side
 
 ctx = context()
 st.title("Pair inspector")
@@ -23,13 +23,7 @@ st.caption(f"Source: {pair['source']} · row {pair['row_id']}" + (f" · flags: {
 plain(pair["prompt_chosen"], label="Conversation before the last response (chosen side)", height=220)
 if pair["prompt_rejected"] != pair["prompt_chosen"]:
     plain(pair["prompt_rejected"], label="Conversation before the last response (rejected side: differs)", height=220)
-left, right = st.columns(2)
-with left:
-    st.subheader("Chosen by people")
-    plain(pair["chosen"])
-with right:
-    st.subheader("Rejected by people")
-    plain(pair["rejected"])
+responses_side_by_side(pair["chosen"], pair["rejected"])
 
 st.subheader("Reward model scores")
 if not ctx.rms:

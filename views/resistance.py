@@ -23,16 +23,11 @@ from seal_core.metrics.regimes import (
 from ui.charts import mosaic, share_bars
 from ui.errors import user_errors
 from ui.featuresource import choose_features
-from ui.sidebar import context
+from ui.sidebar import context, require_pre_post
 
 ctx = context()
 st.title("Alignment resistance")
-if not {"pre", "post"} <= set(ctx.rms):
-    st.info("Regimes compare a pre-training and a post-training RM: pick both in the sidebar.")
-    st.stop()
-with user_errors("Scoring failed"):
-    scores = ctx.scores()
-pre, post = ctx.rms["pre"].model_id, ctx.rms["post"].model_id
+scores, pre, post = require_pre_post(ctx, "The regime analysis")
 agreement = pair_agreement(scores, pre, post)
 n = len(agreement)
 if n < 30:

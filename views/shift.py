@@ -8,7 +8,7 @@ from seal_core.metrics.shift import reward_vectors, summarize_shift, theta_by_gr
 from ui.charts import polar_histogram, reward_heatmap
 from ui.errors import user_errors
 from ui.loaders import get_features
-from ui.sidebar import context
+from ui.sidebar import context, require_pre_post
 
 ctx = context()
 st.title("Reward shift")
@@ -17,12 +17,7 @@ st.caption(
     "RM agrees with people. θ is the signed angle by which a pair's point rotated from the pre- to the "
     "post-training RM (counter-clockwise positive, as in SEAL)."
 )
-if not {"pre", "post"} <= set(ctx.rms):
-    st.info("The reward shift compares a pre-training and a post-training RM: pick both in the sidebar.")
-    st.stop()
-with user_errors("Scoring failed"):
-    scores = ctx.scores()
-pre, post = ctx.rms["pre"].model_id, ctx.rms["post"].model_id
+scores, pre, post = require_pre_post(ctx, "The reward shift")
 with user_errors("Reward vectors"):
     vectors = reward_vectors(scores, pre, post)
     summary = summarize_shift(vectors)

@@ -13,7 +13,7 @@ from seal_core.review import VERDICTS, cleaned_pairs, export_pairs, reviewer_agr
 from ui.errors import user_errors
 from ui.loaders import get_features, get_similarity, review_store
 from ui.sidebar import context, link_params
-from ui.text import plain
+from ui.text import plain, responses_side_by_side
 
 ctx = context()
 st.title("Triage")
@@ -98,13 +98,7 @@ if err := st.session_state.pop("triage_msg_err", None):
     st.error(err)
 
 plain(pair["prompt_chosen"], label="Conversation before the last response", height=180)
-left, right = st.columns(2)
-with left:
-    st.markdown("**Chosen by people**")
-    plain(pair["chosen"])
-with right:
-    st.markdown("**Rejected by people**")
-    plain(pair["rejected"])
+responses_side_by_side(pair["chosen"], pair["rejected"])
 signals = queue.loc[[pid], [*COMPONENTS, "score"]].T.rename(columns={pid: "value"})
 margins = scores[scores["pair_id"] == pid].assign(RM=lambda d: d["role"] + " RM")[["RM", "margin"]]
 s1, s2 = st.columns(2)
