@@ -51,7 +51,7 @@ def _run_threads(fn, n: int) -> list[BaseException]:
         try:
             barrier.wait()
             fn(i)
-        except BaseException as e:  # noqa: BLE001: every failure is reported by the test
+        except BaseException as e:  # every failure is reported by the test
             errors.append(e)
 
     threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
