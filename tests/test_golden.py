@@ -13,12 +13,12 @@ from golden.harness import CASES, EXPECTED, run_all
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, pair_rm_path):
+def results(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     work = tmp_path_factory.mktemp("golden")
     mp.setenv("SEAL_CACHE_DIR", str(work / "cache"))
     try:
-        yield run_all(work, pair_rm_path)
+        yield run_all(work)
     finally:
         mp.undo()
 
