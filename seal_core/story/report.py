@@ -14,8 +14,17 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from seal_core.glossary import REGIMES, ROLES, display, feature_name, fmt_count, fmt_pct, fmt_signed
-from seal_core.glossary import model_label, short_model_name
+from seal_core.glossary import (
+    REGIMES,
+    ROLES,
+    display,
+    feature_name,
+    fmt_count,
+    fmt_pct,
+    fmt_signed,
+    model_label,
+    short_model_name,
+)
 from seal_core.story._base import share_row
 from seal_core.story.figures import ChartSpec
 from seal_core.story.findings import Finding, find_findings
@@ -229,3 +238,40 @@ def _nan_to_none(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def command_line(
+    data: str | None,
+    *,
+    config: str | None = None,
+    split: str | None = None,
+    pre: str | None,
+    post: str | None,
+    labeler: str = "rules",
+    sample: int | None = None,
+    seed: int = 0,
+    first: int | None = None,
+    robustness_sample: int = 200,
+    out: str = "report.html",
+) -> str:
+    """The ``seal report`` command that reproduces a report (shell-quoted).
+
+    >>> command_line(None, pre="seal-minilm-principles", post="seal-minilm-bt", first=300)
+    'seal report --pre seal-minilm-principles --post seal-minilm-bt --labeler rules --limit 300 --out report.html'
+    """
+    import shlex
+
+    parts = ["seal", "report"] + ([data] if data else [])
+    parts += ["--config", config] if config else []
+    parts += ["--split", split] if split else []
+    parts += ["--pre", pre] if pre else ["--pre", "none"]
+    parts += ["--post", post] if post else ["--post", "none"]
+    parts += ["--labeler", labeler]
+    if sample:
+        parts += ["--sample", str(sample), "--seed", str(seed)]
+    if first:
+        parts += ["--limit", str(first)]
+    if robustness_sample != 200:
+        parts += ["--robustness-sample", str(robustness_sample)]
+    parts += ["--out", out]
+    return " ".join(shlex.quote(p) for p in parts)
