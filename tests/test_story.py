@@ -13,7 +13,6 @@ from seal_core.features import RULE_FEATURES, SEAL_KEYS
 from seal_core.glossary import (
     FEATURES,
     REGIMES,
-    feature_name,
     fmt_num,
     fmt_p,
     fmt_pct,
@@ -40,8 +39,17 @@ def _scores(n=400, res_pre=0.5, res_post=0.3, seed=0, privacy_penalty=0.0, feats
             f = feats.pivot(index="pair_id", columns="side", values="last_response_breaks_privacy").loc[ids]
             chosen = chosen - privacy_penalty * f["chosen"].to_numpy()
             margin = margin - privacy_penalty * (f["chosen"] - f["rejected"]).to_numpy()
-        rows.append(pd.DataFrame({"pair_id": ids, "model": model, "score_chosen": chosen,
-                                  "score_rejected": chosen - margin, "margin": margin}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "pair_id": ids,
+                    "model": model,
+                    "score_chosen": chosen,
+                    "score_rejected": chosen - margin,
+                    "margin": margin,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -89,8 +97,15 @@ def test_short_model_names_hide_revisions_and_paths():
 
 
 def test_plain_columns_renames_and_keeps_raw_ids_out():
-    t = pd.DataFrame({"feature": ["last_response_breaks_privacy", "response_hedges (c)"], "coef": [1.0, 2.0],
-                      "p_adj": [0.01, 0.2], "n": [3, 3], "n_pairs": [3, 3]})
+    t = pd.DataFrame(
+        {
+            "feature": ["last_response_breaks_privacy", "response_hedges (c)"],
+            "coef": [1.0, 2.0],
+            "p_adj": [0.01, 0.2],
+            "n": [3, 3],
+            "n_pairs": [3, 3],
+        }
+    )
     out = plain_columns(t)
     assert out["Feature"].tolist() == ["Breaks privacy", "Hedges (chosen)"]
     assert "Adjusted p-value" in out and len(set(out.columns)) == len(out.columns)

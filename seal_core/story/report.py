@@ -77,10 +77,16 @@ class AuditReport:
             "title": self.title,
             "setup": self.setup,
             "findings": [f.to_dict() for f in self.findings],
-            "sections": [{"key": s.key, "title": s.title, "sentences": list(s.sentences),
-                          "chart": s.chart.to_dict() if s.chart else None,
-                          "table": s.table.to_dict("records") if s.table is not None else None}
-                         for s in self.sections],  # fmt: skip
+            "sections": [
+                {
+                    "key": s.key,
+                    "title": s.title,
+                    "sentences": list(s.sentences),
+                    "chart": s.chart.to_dict() if s.chart else None,
+                    "table": s.table.to_dict("records") if s.table is not None else None,
+                }
+                for s in self.sections
+            ],  # fmt: skip
             "caveats": list(self.caveats),
             "method": list(self.method),
             "command": self.command,
