@@ -14,6 +14,7 @@ it is what the others explain. The two scales are Cohen's, on which 0.2 is small
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -165,8 +166,10 @@ def _gamma(ctx: Ctx, features: pd.DataFrame, targets: Sequence[str]) -> Finding 
 def _imprint(ctx: Ctx, features: pd.DataFrame, top: int = 3) -> list[Finding]:
     from seal_core.metrics.imprint import feature_imprint
 
-    res = feature_imprint(ctx.scores, features.drop(columns=["labeler"], errors="ignore"), pre=ctx.pre,
-                          post=ctx.post, models=[m for m in (ctx.pre, ctx.post) if m])  # fmt: skip
+    with warnings.catch_warnings():  # small slices: the finding's own caveats say so in plain words
+        warnings.simplefilter("ignore")
+        res = feature_imprint(ctx.scores, features.drop(columns=["labeler"], errors="ignore"), pre=ctx.pre,
+                              post=ctx.post, models=[m for m in (ctx.pre, ctx.post) if m])  # fmt: skip
     t = res.table
     s = ctx.scores[ctx.scores["model"] == ctx.main]
     sd = float(np.std(np.concatenate([s["score_chosen"], s["score_rejected"]]))) or 1.0

@@ -7,6 +7,7 @@ Everything in it is computed from the tables it is given; the words come from :m
 from __future__ import annotations
 
 import platform
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -143,8 +144,10 @@ def _regimes(scores: pd.DataFrame, pre: str, post: str) -> Section:
 def _imprint(scores: pd.DataFrame, features: pd.DataFrame, pre: str | None, post: str | None) -> Section:
     from seal_core.metrics.imprint import feature_imprint
 
-    res = feature_imprint(scores, features.drop(columns=["labeler"], errors="ignore"), pre=pre, post=post,
-                          models=[m for m in (pre, post) if m])  # fmt: skip
+    with warnings.catch_warnings():  # the findings' caveats say it in plain words
+        warnings.simplefilter("ignore")
+        res = feature_imprint(scores, features.drop(columns=["labeler"], errors="ignore"), pre=pre, post=post,
+                              models=[m for m in (pre, post) if m])  # fmt: skip
     t = res.table[res.table["role"].isin(["pre", "post"]) | res.table["role"].isna()].copy()
     t["role"] = t["role"].fillna("post")
     lead = t[t["rm"] == (post or pre)].sort_values("coef")
