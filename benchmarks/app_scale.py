@@ -9,7 +9,7 @@ Steps, each timed as one interaction of the real app (``streamlit.testing`` AppT
   5. the Resistance page (regimes, γ from cached rule features, tables)
   6. the Feature imprint page (pair fixed-effects regressions on 321,600 texts)
 
-The data come from :mod:`seal_core.synthetic` (recombined bundled texts, each pair distinct). A separate process
+The data come from :mod:`seal_core.data.synthetic` (recombined bundled texts, each pair distinct). A separate process
 fills a throw-away cache folder first (``SEAL_CACHE_DIR``): scores of both built-in RMs (synthetic numbers, keyed by
 the real models' cache keys: nothing here is a result) and the rule features of every text (computed per distinct
 response, which is all the rules read). Prints each interaction's seconds against the 5 s target, and the process's
@@ -37,10 +37,11 @@ def prefill(data: Path, n: int) -> None:
     import numpy as np
 
     from seal_core.data import load_pairs
-    from seal_core.features import LabelCache, RulesFeaturizer, _text_key
-    from seal_core.rewards import list_models, load_reward_model
-    from seal_core.scoring import CachedScore, ScoreCache, text_key
-    from seal_core.synthetic import write_synthetic
+    from seal_core.data.synthetic import write_synthetic
+    from seal_core.features import LabelCache, RulesFeaturizer
+    from seal_core.models import list_models, load_reward_model
+    from seal_core.scoring import CachedScore, ScoreCache
+    from seal_core.storage import text_key
 
     t0 = time.perf_counter()
     write_synthetic(data, n, seed=0)
@@ -60,7 +61,7 @@ def prefill(data: Path, n: int) -> None:
     distinct = sorted(set(responses))
     rows = featurizer._label([""] * len(distinct), distinct).to_dict("records")
     by_response = dict(zip(distinct, rows))
-    labels = {_text_key(p, r): by_response[r] for p, r in zip(prompts, responses)}
+    labels = {text_key(p, r): by_response[r] for p, r in zip(prompts, responses)}
     LabelCache().put_many(featurizer.key, labels)
     print(f"prefill: {n:,} pairs written, {len(keys):,} scores x 2 RMs and rule features cached "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip

@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from seal_core.data import load_pairs
-from seal_core.precision import fidelity_report
-from seal_core.rewards import list_models, load_reward_model
+from seal_core.models import Encoder, list_models, load_reward_model
+from seal_core.models.precision import fidelity_report
 from seal_core.scoring import score_pairs
 
 OUT = Path(__file__).resolve().parents[1] / "seal_core" / "data_files" / "int8_fidelity.json"
@@ -31,6 +31,8 @@ OUT = Path(__file__).resolve().parents[1] / "seal_core" / "data_files" / "int8_f
 def compare(name: str, pairs) -> dict:
     runs = {}
     for precision in ("float32", "int8"):
+        for enc in Encoder._shared.values():  # the built-in RMs share embeddings: start each run cold
+            enc.clear_cache()
         t0 = time.perf_counter()
         rm = load_reward_model(name, precision=precision)
         scores = score_pairs(pairs, rm, cache=None)

@@ -95,9 +95,15 @@ def main() -> None:
     tok.truncation_side = "left"
     pairs = load_pairs().pairs.head(args.pairs)
     n = len(pairs)
-    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} torch threads"
+    where = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} torch threads"
+    )
     print(f"{n} pairs ({2 * n} texts), DeBERTa-v2 hidden 768 x {args.layers} layers, {args.device} {dtype}, {where}")
 
+    if not n:  # --pairs 0: only the int8 timing
+        if args.device == "cpu" and args.int8_pairs:
+            int8_vs_float32(path, load_pairs().pairs.head(args.int8_pairs))
+        return
     results = {}
     for name, fn in (
         ("(a) SEAL reference, one at a time", lambda: seal_reference(rm.model, tok, pairs, args.device)),
@@ -122,7 +128,7 @@ def main() -> None:
 
 def int8_vs_float32(path, pairs) -> None:
     """End to end, as `seal score --rm PATH --precision P --no-cache`: load (and quantize), then score."""
-    from seal_core.precision import fidelity_report
+    from seal_core.models.precision import fidelity_report
 
     runs = {}
     for precision in ("float32", "int8"):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal_core.batching import plan_batches
 from seal_core.errors import SealInputError
 from seal_core.models.base import RewardModel
 from seal_core.storage import SQLiteStore, text_key, write_table
@@ -162,7 +163,8 @@ def score_texts(
     """Score (prompt, response) texts, using and filling the cache. Returns one row per input text.
 
     Texts are de-duplicated by content, looked up in the cache, and the missing ones scored in batches of similar
-    length (longest first, so a too-large batch fails at once rather than at the end). Each batch is committed to
+    length (longest first, so a too-large batch fails at once rather than at the end): ``batch_size`` texts each, or
+    by the model's token budget when it has one (:mod:`seal_core.batching`). Each batch is committed to
     the cache as soon as it is scored. ``progress(done, total)`` is called after each batch.
     """
     if len(prompts) != len(responses):
@@ -175,12 +177,11 @@ def score_texts(
         cache.ensure_seeded(model.cache_key, seed)
     found = cache.get_many(model.cache_key, unique) if cache is not None else {}
     todo = [k for k in unique if k not in found]
-    todo.sort(key=lambda k: -model.length_hint(*unique[k]))
-    total = len(todo)
+    total, done = len(todo), 0
     if progress:
         progress(0, total)
-    for start in range(0, total, batch_size):
-        chunk = todo[start : start + batch_size]
+    for batch in plan_batches(model, [unique[k] for k in todo], batch_size):
+        chunk = [todo[i] for i in batch]
         out = model.score([unique[k][0] for k in chunk], [unique[k][1] for k in chunk])
         new = {
             k: CachedScore(float(s), int(n), int(pc), int(rc))
@@ -189,8 +190,9 @@ def score_texts(
         if cache is not None:
             cache.put_many(model.cache_key, new, provenance=model.provenance)
         found.update(new)
+        done += len(chunk)
         if progress:
-            progress(min(start + batch_size, total), total)
+            progress(done, total)
     rows = [found[k] for k in keys]
     return pd.DataFrame(
         {

@@ -261,13 +261,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from seal_core.metrics.resistance import resistance_table
-    from seal_core.models import list_models, load_reward_model
-    from seal_core.scoring import ScoreCache, score_pairs, write_scores
+    from seal_core.models import list_models
+    from seal_core.scoring import ScoreCache, write_scores
 
     _check_out(args.out)
+    if args.fidelity and args.precision == "float32":
+        raise SealInputError("--fidelity compares int8 with float32 scores: add --precision int8")
+    ray_only = [f"--{k.replace('_', '-')}" for k in ("address", "workers") if getattr(args, k) is not None]
+    if args.engine != "ray" and (ray_only or args.gpus_per_worker):
+        raise SealInputError(f"{', '.join(ray_only) or '--gpus-per-worker'} only applies with --engine ray")
     loaded, pairs = _load_slice(args, report=True)
     if not len(pairs):
         raise SealInputError("no pairs to score (the data or the slice is empty)")
@@ -280,25 +283,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
     tables = []
-    for spec in rms:
-        rm = load_reward_model(
-            spec,
-            revision=args.revision,
-            input_format=args.input_format,
-            max_length=args.max_length,
-            device=args.device,
-            dtype=args.dtype,
-            batch_size=args.batch_size,
-        )
-        bar = tqdm(desc=f"scoring {spec}", unit="text", file=sys.stderr)
+    ray_started = False
+    if args.engine == "ray":
+        from seal_core.ray_engine import connect
 
-        def progress(done: int, total: int, bar=bar) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+        ray_started = connect(args.address)
+    try:
+        for spec in rms:
+            tables.append(_score_one(spec, args, pairs, cache, args.precision))
+            if args.fidelity and args.precision != "float32":
+                from seal_core.models.precision import fidelity_report
 
-        tables.append(score_pairs(pairs, rm, cache=cache, progress=progress))
-        bar.close()
+                ref = _score_one(spec, args, pairs, cache, "float32")
+                print(f"{spec}: " + fidelity_report(ref, tables[-1]).sentence(args.precision), file=sys.stderr)
+    finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
     scores = pd.concat(tables, ignore_index=True)
     print(f"{len(pairs):,} pairs from {loaded.source}")
     for row in resistance_table(scores, ci=args.ci).itertuples():
@@ -312,6 +314,46 @@ def _cmd_score(args: argparse.Namespace) -> int:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")
     return 0
+
+
+def _score_one(spec: str, args: argparse.Namespace, pairs, cache, precision: str):
+    """One RM's Scores table, on this machine or on Ray (``--engine ray``), with a progress bar."""
+    from tqdm import tqdm
+
+    from seal_core.models import RewardModelConfig, load_reward_model
+    from seal_core.scoring import score_pairs
+
+    config = RewardModelConfig(
+        model=spec,
+        revision=args.revision,
+        input_format=args.input_format,
+        max_length=args.max_length,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        precision=precision,
+        token_budget=args.token_budget,
+    )
+    bar = tqdm(desc=f"scoring {spec}" + (f" ({precision})" if precision != "float32" else ""), unit="text",
+               file=sys.stderr)  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        if args.engine == "ray":
+            from seal_core.ray_engine import score_pairs_ray
+
+            scores, run = score_pairs_ray(pairs, config, cache=cache, address=args.address, workers=args.workers,
+                                          gpus_per_worker=args.gpus_per_worker, progress=progress)  # fmt: skip
+            print(f"{spec}: Ray scored {run.scored:,} texts on {run.workers} worker(s); {run.from_cache:,} from the "
+                  f"cache, {run.from_shards:,} from earlier shards ({run.shard_dir})", file=sys.stderr)  # fmt: skip
+            return scores
+        return score_pairs(pairs, load_reward_model(config), cache=cache, progress=progress)
+    finally:
+        bar.close()
 
 
 COMMANDS = {
