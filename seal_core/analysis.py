@@ -15,7 +15,8 @@ Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wi
 
 With features (γ from ``gamma_targets``, SEAL's harmless-then-helpful by default):
 
-``gamma``                   ``{targets, counts: {c, i, r}, shares: {c, i, r}}``
+``gamma``                   ``{targets, counts: {c, i, r}, shares: {c, i, r}, n_incomplete_pairs}`` (pairs left out
+                            for a missing target label)
 ``misalignment_given_gamma`` ``{c|i|r: {pre|post: {n, misaligned, share, ci_low, ci_high, n_ties}}}``
 ``regime_by_gamma``         ``{regime: {c|i|r: {count, share_within_gamma}}}``
 ``agreement``               ``{comparison: {n, agree, share, ci_low, ci_high}}`` (γ ≠ i)
@@ -23,6 +24,7 @@ With features (γ from ``gamma_targets``, SEAL's harmless-then-helpful by defaul
 ``misalignment_regression``  list of ``{term, coef, se, ci_low, ci_high, p, p_adj, n_pairs}`` (LPM of post-RM
                             disagreement on chosen (c) and rejected (r) features; robust SEs; Bonferroni)
 ``theta_regression``        the same for θ in degrees
+``regression_incomplete_pairs`` pairs left out of both regressions for a missing label
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ def analyze(
         gamma = labeler_preference(features, gamma_targets)
         counts = gamma.value_counts().reindex(["c", "i", "r"], fill_value=0)
         report["gamma"] = {"targets": list(gamma_targets), "counts": counts.to_dict(),
-                           "shares": (counts / max(counts.sum(), 1)).to_dict()}  # fmt: skip
+                           "shares": (counts / max(counts.sum(), 1)).to_dict(),
+                           "n_incomplete_pairs": gamma.attrs.get("n_incomplete_pairs", 0)}  # fmt: skip
         mg = misalignment_given_gamma(agreement, gamma, ci=ci)
         report["misalignment_given_gamma"] = {
             g: {r: {k: v for k, v in row.items() if k not in ("gamma", "rm")} for r, row in
@@ -143,6 +146,7 @@ def analyze(
             both = pair_regression({"misalignment": y_mis, "theta": y_theta}, wide)
             for label, key in (("misalignment", "misalignment_regression"), ("theta", "theta_regression")):
                 report[key] = both[both["outcome"] == label].drop(columns="outcome").to_dict("records")
+            report["regression_incomplete_pairs"] = wide.attrs.get("n_incomplete_pairs", 0)
     report["mcnemar"] = mcnemar_tests(agreement, gamma).to_dict("records")
     return _clean(report)
 

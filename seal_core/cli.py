@@ -92,6 +92,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="cluster by pair (default) or plain OLS SEs (SEAL's reference, effectively)",
     )
     imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
+    imp.add_argument("--scale", default="raw", choices=["raw", "sd"],
+                     help="coefficients in score points (raw) or per sd of each RM's scores (sd: compare RMs)")  # fmt: skip
     imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
 
@@ -234,7 +236,7 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
     models = list(dict.fromkeys(scores["model"]))
     pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
     res = feature_imprint(scores, feats, pre=pre, post=post, estimator=args.estimator, cov=args.cov,
-                          adjust=args.adjust)  # fmt: skip
+                          adjust=args.adjust, scale=args.scale)  # fmt: skip
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(res.table.drop(columns=["rm"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for row in res.dropped.itertuples():

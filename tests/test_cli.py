@@ -100,7 +100,9 @@ def test_label_and_imprint_commands(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "difference" in printed and "After training" in printed
     table = pd.read_csv(out)
-    assert {"feature", "kind", "rm", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"} <= set(table.columns)
+    assert {"feature", "feature_role", "rm", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"} <= set(
+        table.columns
+    )
     assert set(table.role) == {"pre", "post", "difference"} and (table.n_pairs == 120).all()
     assert main(["imprint", "--scores", str(scores), "--features", str(feats), "--post", "seal"]) == 2
     assert "matches 2 model(s)" in capsys.readouterr().err

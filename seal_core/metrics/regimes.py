@@ -43,6 +43,8 @@ def _wilson(k: int, n: int, ci: float) -> tuple[float, float]:
 
 def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     """One row per pair scored by both RMs: margins, strict agreement, ties, and the regime."""
+    if pre == post:
+        raise SealInputError(f"pre and post name the same RM ({pre!r}); comparing an RM with itself needs two RMs")
     keep = ["pair_id", "margin"]
     a = scores.loc[scores["model"] == pre, keep].rename(columns={"margin": "margin_pre"})
     b = scores.loc[scores["model"] == post, keep].rename(columns={"margin": "margin_post"})
@@ -90,6 +92,8 @@ def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAM
 
     A target named ``-feature`` counts in reverse (having it is worse, e.g. ``-last_response_contains_insult``).
     SEAL's rule is ``("last_response_is_harmless", "last_response_is_helpful")``: (1,1) > (1,0) > (0,1) > (0,0).
+    Pairs missing a target label (NaN, or a text without a row) on either side get no γ; their number is in
+    ``gamma.attrs["n_incomplete_pairs"]``.
 
     Examples
     --------
@@ -108,15 +112,28 @@ def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAM
             "from the LLM labeler or an import); with the offline rules use e.g. "
             "['-last_response_contains_insult', '-last_response_breaks_privacy']"
         )
-    wide = features.pivot(index="pair_id", columns="side", values=names)
-    wide = wide.dropna()
+    wide, n_incomplete = _complete_pairs(features, names)
     cmp = pd.Series(0, index=wide.index)
     for t, n in zip(targets, names):
         sign = -1 if t.startswith("-") else 1
         diff = sign * (wide[(n, "chosen")].astype(float) - wide[(n, "rejected")].astype(float))
         undecided = cmp == 0
         cmp[undecided] = np.sign(diff[undecided]).astype(int)
-    return cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
+    gamma = cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
+    gamma.attrs["n_incomplete_pairs"] = n_incomplete
+    return gamma
+
+
+def _complete_pairs(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, int]:
+    """Features pivoted to one row per pair (columns: (feature, side)), keeping the pairs with every label on both
+    sides; also the number of pairs left out."""
+    wide = features.pivot(index="pair_id", columns="side", values=list(columns))
+    for side in ("chosen", "rejected"):  # a side no text has still counts as missing
+        for c in columns:
+            if (c, side) not in wide.columns:
+                wide[(c, side)] = np.nan
+    complete = wide.notna().all(axis=1)
+    return wide[complete], int((~complete).sum())
 
 
 def misalignment_given_gamma(
@@ -198,11 +215,17 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
 
 
 def wide_features(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``)."""
-    w = features.pivot(index="pair_id", columns="side", values=list(columns))
+    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``).
+
+    Pairs missing a label (NaN, or a text without a row) are left out; their number is in
+    ``attrs["n_incomplete_pairs"]``. A feature no text has a label for is left out instead of every pair."""
+    columns = [c for c in columns if features[c].notna().any()]
+    w, n_incomplete = _complete_pairs(features, columns)
     w.columns = [f"{f} ({'c' if side == 'chosen' else 'r'})" for f, side in w.columns]
     ordered = [f"{f} ({s})" for s in ("c", "r") for f in columns]
-    return w[[c for c in ordered if c in w.columns]].dropna()
+    w = w[ordered]
+    w.attrs["n_incomplete_pairs"] = n_incomplete
+    return w
 
 
 def pair_regression(
@@ -219,6 +242,8 @@ def pair_regression(
     ``y`` may be one outcome (named ``name``) or a dict of outcomes sharing the design, which is then built and
     checked for collinearity once. Returns one row per term and outcome.
     """
+    if adjust not in ("bonferroni", "holm", "fdr_bh", "none"):
+        raise SealInputError(f"unknown p-value adjustment {adjust!r}; expected one of bonferroni, holm, fdr_bh, none")
     outcomes = y if isinstance(y, dict) else {name: y}
     Xa = X.dropna()
     index = Xa.index

@@ -97,14 +97,28 @@ def robustness_scores(
 ) -> pd.DataFrame:
     """π^{c|r}_{+|−}(τ) (§7.4): regression of ``became_misaligned`` on dummies for flips of +1 (feature lost,
     π_+) and −1 (feature gained, π_−), baseline no flip. Linear probability by default, as SEAL's numbers indicate;
-    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported."""
+    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported.
+
+    Each flip value has its own dummy: a sentiment flip of ±2 (positive ↔ negative) is ``π+2``/``π−2``, not merged
+    into ±1, so ``π+`` is the effect of a one-step loss only. A dummy no pair (or every pair) has is left out.
+
+    Examples
+    --------
+    >>> flips = pd.DataFrame({"sentiment_c": [0, 0, 0, 0, 1, 1, 2, 2]}, index=list("abcdefgh"))
+    >>> y = pd.Series([0, 0, 0, 1, 0, 1, 1, 1], index=flips.index)
+    >>> robustness_scores(flips, y)[["term", "estimate"]].round(3).values.tolist()
+    [['π+ sentiment_c', 0.25], ['π+2 sentiment_c', 0.75]]
+    """
     if model not in ("lpm", "logit"):
         raise SealInputError(f"model must be 'lpm' or 'logit', got {model!r}")
     d = flips.join(became_misaligned.rename("_y").astype(float), how="inner").dropna()
+    odd = sorted(set(np.unique(d[list(flips.columns)].to_numpy(float))) - {-2.0, -1.0, 0.0, 1.0, 2.0})
+    if odd:
+        raise SealInputError(f"flips must be label differences in −2..2 (booleans, sentiment), found {odd[:5]}")
     X = {}
     for col in flips.columns:
-        for sign, label in ((1, "+"), (-1, "−")):
-            dummy = (np.sign(d[col]) == sign).astype(float)
+        for value, label in ((1, "+"), (-1, "−"), (2, "+2"), (-2, "−2")):
+            dummy = (d[col] == value).astype(float)
             if 0 < dummy.sum() < len(d):
                 X[f"π{label} {col}"] = dummy
     if not X:
