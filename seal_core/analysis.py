@@ -3,7 +3,8 @@
 Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wilson unless noted):
 
 ``schema_version``, ``pre``, ``post``, ``n_pairs``
-``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties}}``
+``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, p_chance, at_chance}}``
+                    (``p_chance``: exact binomial test against a coin flip; ``at_chance``: p ≥ 0.05)
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
 ``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (order-statistic CI), ``share_positive,
                     sign_test_p, n_undefined, delta_cos_mean`` (mean change of the cosine to (1, −1)/√2, the
@@ -11,7 +12,8 @@ Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wi
                     chosen_pos_rejected_neg / both_pos / chosen_neg_rejected_pos / both_neg)
 ``shift_by_regime`` ``{regime: {n, theta_mean_deg, theta_median_deg, median_ci_low, median_ci_high,
                     share_positive, sign_test_p}}``
-``mcnemar``         list of ``{a, b, n, share_a, share_b, only_a, only_b, statistic, p}`` (exact)
+``mcnemar``         list of ``{a, b, n, share_a, share_b, only_a, only_b, statistic, p, mde, underpowered}``
+                    (exact; ``mde``: smallest difference detectable with 80% power on these pairs)
 
 With features (γ from ``gamma_targets``, SEAL's harmless-then-helpful by default):
 
@@ -108,7 +110,10 @@ def analyze(
         "post": post,
         "n_pairs": len(agreement),
         "resistance": {
-            role: {k: res.loc[m, k] for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties")}
+            role: {
+                k: res.loc[m, k]
+                for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties", "p_chance", "at_chance")
+            }  # fmt: skip
             for role, m in (("pre", pre), ("post", post))
         },
         "regimes": _records(regime_table(agreement, ci=ci), "regime"),

@@ -432,6 +432,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"({args.ci:.0%} CI {row.ci_low:.1%}–{row.ci_high:.1%}, Wilson)  ties {row.n_ties}  "
             f"pairs truncated {trunc}"
         )
+        if row.at_chance:
+            print(
+                f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
+            )
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")

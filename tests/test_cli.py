@@ -7,8 +7,12 @@ from seal_core.cli import main
 
 
 def test_models_lists_builtins(capsys):
+    from seal_core.builtin_rms import POST_NAME, PRE_NAME
+
     assert main(["models"]) == 0
-    assert capsys.readouterr().out.strip()
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:2] == [PRE_NAME, "pre"] for line in lines)
+    assert any(line.split()[:2] == [POST_NAME, "post"] for line in lines)
 
 
 def test_score_writes_the_scores_table_and_prints_resistance(pair_rm_path, tmp_path, capsys):

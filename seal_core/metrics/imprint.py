@@ -39,6 +39,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from seal_core.errors import SealInputError
 from seal_core.features import feature_roles, regression_columns, transform_for_regression
+from seal_core.metrics.power import IMPRINT_EFFECT_SD, mde_coefficient
 
 Estimator = Literal["pair_fe", "pooled_ols"]
 Adjust = Literal["bonferroni", "holm", "fdr_bh", "none"]
@@ -47,7 +48,7 @@ _ESTIMATORS = ("pair_fe", "pooled_ols")
 SMALL = 50
 Scale = Literal["raw", "sd"]
 TABLE_COLUMNS = ["feature", "feature_role", "rm", "role", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs",
-                 "scale"]  # fmt: skip
+                 "scale", "mde", "underpowered"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ class ImprintResult:
     table : DataFrame
         One row per feature and RM (and per feature for ``post − pre``): ``feature, feature_role``
         (target/spoiler), ``rm, role`` (the RM's role: pre/post/difference/None), ``coef, se, ci_low, ci_high, p,
-        p_adj, n_pairs``, ``scale`` (``raw`` score points or ``sd``: per sd of that RM's scores).
+        p_adj, n_pairs``, ``scale`` (``raw`` score points or ``sd``: per sd of that RM's scores), ``mde`` (the
+        smallest coefficient detectable with 80% power at the adjusted level,
+        :func:`seal_core.metrics.power.mde_coefficient`), ``underpowered`` (not significant, and ``mde`` above 0.2
+        sd of the RM's scores: the slice could not have detected a small imprint; difference rows use the post RM's
+        sd).
     dropped : DataFrame
         ``feature, reason`` for features left out (constant, no within-pair variation, collinear).
     vif : DataFrame
@@ -316,6 +321,10 @@ def feature_imprint(
         rows += _rows(res, used, off_d, alpha, adjust, {"rm": f"{post} − {pre}", "role": "difference",
                                                         "n_pairs": n_pairs})  # fmt: skip
     table = pd.DataFrame(rows).assign(scale=scale)
+    n_tests = len(used) if adjust != "none" else 1  # Bonferroni's level; Holm's and BH's strictest step
+    table["mde"] = mde_coefficient(table["se"].to_numpy(float), n_tests=n_tests, alpha=alpha)
+    unit = table["rm"].map(sd).fillna(sd.get(post, np.nan)) if scale == "raw" else 1.0
+    table["underpowered"] = (table["p_adj"] >= 0.05) & ~(table["mde"] <= IMPRINT_EFFECT_SD * unit)
     table.insert(1, "feature_role", table["feature"].map(kinds))
     return ImprintResult(
         table=table[TABLE_COLUMNS],
@@ -334,8 +343,14 @@ def feature_imprint(
 def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
     """One plain-words sentence about the largest significant imprint of an RM."""
     t = table[(table["role"] == role)] if role else table
+    weak = int(t["underpowered"].sum()) if "underpowered" in t else 0
     t = t[t["p_adj"] < 0.05]
     if t.empty:
+        if weak:
+            return (
+                f"No feature has a significant imprint after adjusting for multiple testing; for {weak} feature(s) "
+                "that is underpowered: this slice could not have detected an effect of 0.2 sd of the RM's scores."
+            )
         return "No feature has a significant imprint after adjusting for multiple testing."
     top = t.loc[t["coef"].abs().idxmax()]
     who = {"post": "After training", "pre": "Before training"}.get(role or "", "For this RM")

@@ -20,6 +20,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from seal_core.errors import SealInputError
+from seal_core.metrics.power import AGREEMENT_EFFECT, chance_test, mde_paired, underpowered
 
 REGIMES = ("stayed_aligned", "got_aligned", "resisted", "reversed")
 REGIME_WORDS = {
@@ -72,6 +73,33 @@ def _add_regimes(d: pd.DataFrame) -> pd.DataFrame:
         "reversed",
     )
     return d
+
+
+def chance_level_note(agreement: pd.DataFrame) -> str:
+    """Plain words for an RM that is indistinguishable from a coin flip on these pairs (exact binomial test of its
+    agreement against ½), and what that does to the regimes; empty when both RMs beat chance.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"agrees_pre": [True, False] * 20, "agrees_post": [True] * 30 + [False] * 10})
+    >>> chance_level_note(a)[:83]
+    'The pre-training RM agrees with people on 50% of these 40 pairs: indistinguishable'
+    """
+    words = []
+    for role, other in (("pre", "post"), ("post", "pre")):
+        s = agreement[f"agrees_{role}"].astype(bool)
+        k, n = int(s.sum()), len(s)
+        p = chance_test(k, n)
+        if n and p >= 0.05:
+            split = ("'stayed aligned' and 'got aligned' are", "'reversed' and 'resisted' are") if role == "pre" else (
+                "'stayed aligned' and 'reversed' are", "'got aligned' and 'resisted' are")  # fmt: skip
+            words.append(
+                f"The {role}-training RM agrees with people on {k / n:.0%} of these {n:,} pairs: indistinguishable "
+                f"from a coin flip (exact binomial p = {p:.2g}). Against a chance-level RM the regimes add nothing: "
+                f"{split[0]} just the {other}-training RM's agreement split in two at random, and {split[1]} its "
+                "disagreement split in two."
+            )
+    return " ".join(words)
 
 
 def regime_table(agreement: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
@@ -139,7 +167,8 @@ def _complete_pairs(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.
 def misalignment_given_gamma(
     agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95, ties: Ties = "disagree"
 ) -> pd.DataFrame:
-    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs and the ties in each cell."""
+    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs, the ties in each cell, and ``p_chance``
+    (exact binomial test of the share against a coin flip)."""
     d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
     rows = []
     for g in ("c", "i", "r"):
@@ -149,7 +178,8 @@ def misalignment_given_gamma(
             n, k = len(sub), int((~agrees).sum())
             lo, hi = _wilson(k, n, ci)
             rows.append({"gamma": g, "rm": role, "n": n, "misaligned": k, "share": k / n if n else np.nan,
-                         "ci_low": lo, "ci_high": hi, "n_ties": int(sub[f"tie_{role}"].sum())})  # fmt: skip
+                         "ci_low": lo, "ci_high": hi, "n_ties": int(sub[f"tie_{role}"].sum()),
+                         "p_chance": chance_test(k, n)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -188,9 +218,12 @@ def _mcnemar(a: pd.Series, b: pd.Series, label_a: str, label_b: str) -> dict:
     a, b = a.astype(bool).to_numpy(), b.astype(bool).to_numpy()
     table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
     res = mcnemar(table, exact=True)
-    return {"a": label_a, "b": label_b, "n": len(a), "share_a": a.mean() if len(a) else np.nan,
-            "share_b": b.mean() if len(b) else np.nan, "only_a": table[0][1], "only_b": table[1][0],
-            "statistic": float(res.statistic), "p": float(res.pvalue)}  # fmt: skip
+    n, p = len(a), float(res.pvalue)
+    mde = mde_paired(n, (table[0][1] + table[1][0]) / n) if n else np.nan
+    return {"a": label_a, "b": label_b, "n": n, "share_a": a.mean() if n else np.nan,
+            "share_b": b.mean() if n else np.nan, "only_a": table[0][1], "only_b": table[1][0],
+            "statistic": float(res.statistic), "p": p, "mde": mde,
+            "underpowered": underpowered(p, mde, AGREEMENT_EFFECT)}  # fmt: skip
 
 
 def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd.DataFrame:
@@ -198,6 +231,9 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
 
     Always: pre RM vs post RM agreement with people (all pairs). With γ (on γ ≠ i, as SEAL): labeler vs each RM
     (agreement with people), and post RM with the labeler vs post RM with people.
+
+    ``mde``: the smallest difference of the two shares the test detects with 80% power on these pairs
+    (:func:`seal_core.metrics.power.mde_paired`); ``underpowered``: not significant and ``mde`` above 5 points.
     """
     rows = [_mcnemar(agreement["agrees_pre"], agreement["agrees_post"], "pre RM agrees with people",
                      "post RM agrees with people")]  # fmt: skip
