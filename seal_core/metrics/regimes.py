@@ -82,7 +82,7 @@ def chance_level_note(agreement: pd.DataFrame) -> str:
     Examples
     --------
     >>> a = pd.DataFrame({"agrees_pre": [True, False] * 20, "agrees_post": [True] * 30 + [False] * 10})
-    >>> chance_level_note(a)[:83]
+    >>> chance_level_note(a)[:82]
     'The pre-training RM agrees with people on 50% of these 40 pairs: indistinguishable'
     """
     words = []
