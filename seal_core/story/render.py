@@ -65,7 +65,13 @@ def _setup_rows(report: AuditReport) -> pd.DataFrame:
     rows = [("Data", s.get("data", "")), ("Slice", s.get("slice", "")), ("Pairs", f"{s.get('n_pairs', 0):,}")]
     for role, model in s.get("models", {}).items():
         rows.append((f"Reward model ({display(role).lower()})", f"{short_model_name(model)} (full id: {model})"))
-    rows += [("Labels", s.get("labeler", "")), ("Seeds", s.get("seeds", "")), ("Created", s.get("created", ""))]
+    labels = {"rules": "built-in rules (offline)", "llm": "LLM labeler (SEAL's 19 keys)", "none": "none"}
+    key = str(s.get("labeler", ""))
+    rows += [
+        ("Labels", f"{labels.get(key.split('@')[0], key)} ({key})" if key.split("@")[0] in labels else key),
+        ("Seeds", s.get("seeds", "")),
+        ("Created", s.get("created", "")),
+    ]
     rows.append(("Versions", ", ".join(f"{k} {v}" for k, v in s.get("versions", {}).items())))
     return pd.DataFrame([r for r in rows if r[1] != ""], columns=["", "Value"])
 
