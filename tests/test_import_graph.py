@@ -128,3 +128,23 @@ def test_seal_core_never_imports_streamlit():
 def test_no_seal_core_module_over_400_lines():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > 400}
     assert not long, f"seal_core modules over 400 lines (split them by job): {long}"
+
+
+def test_every_package_declares_its_public_names():
+    import importlib
+
+    for init in sorted(ROOT.rglob("__init__.py")):
+        package = importlib.import_module(_module_name(init))
+        names = getattr(package, "__all__", None)
+        assert names, f"{package.__name__} has no __all__"
+        missing = [n for n in names if not hasattr(package, n)]
+        assert not missing, f"{package.__name__}.__all__ names what it does not define: {missing}"
+
+
+def test_importing_seal_core_loads_no_heavy_or_ui_library():
+    import subprocess
+    import sys
+
+    code = "import sys, seal_core; print(sorted(m for m in ('torch', 'streamlit', 'statsmodels') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

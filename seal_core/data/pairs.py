@@ -172,7 +172,7 @@ def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict:
         except RowError as e:
             if strict:
                 raise SealInputError(
-                    f"{where}: {e}. Fix the record, or load leniently (--lenient / 'skip bad rows') to skip it."
+                    f"{where}: {e}. Fix the record, or load leniently (strict=False) to skip it.", option="strict"
                 ) from None
             skipped.append({"where": where, "row_id": row_id, "reason": str(e)})
             continue

@@ -35,7 +35,9 @@ def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFra
             raise SealInputError(f"{path.name} has no rows of labeler {labeler!r}")
         df = df[df["labeler"] == labeler]
     elif "labeler" in df.columns and df["labeler"].nunique() > 1:
-        raise SealInputError(f"{path.name} holds labelers {sorted(df['labeler'].unique())}; choose one with --labeler")
+        raise SealInputError(
+            f"{path.name} holds labelers {sorted(df['labeler'].unique())}; choose one (labeler=...)", option="labeler"
+        )
     return df.reset_index(drop=True)
 
 
