@@ -153,7 +153,14 @@ def load_pairs(
 def pairs_from_records(
     records: Iterable[Mapping[str, Any]], *, name: str = "records", strict: bool = True
 ) -> LoadResult:
-    """Build the Pairs table from in-memory records (hh-rlhf or TRL dicts)."""
+    """Build the Pairs table from in-memory records (hh-rlhf or TRL dicts).
+
+    Examples
+    --------
+    >>> res = pairs_from_records([{"prompt": "Say hi", "chosen": "hi", "rejected": "no"}])
+    >>> res.input_format, res.pairs.loc[0, ["chosen", "rejected"]].tolist(), len(res.pairs)
+    ('trl', ['hi', 'no'], 1)
+    """
     return _build(((f"{name} item {i + 1}", dict(r)) for i, r in enumerate(records)), name=name, strict=strict)
 
 

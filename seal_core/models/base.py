@@ -148,6 +148,16 @@ class RewardModel(ABC):
 
 
 def validate_config(config: RewardModelConfig) -> None:
+    """Check a :class:`RewardModelConfig` before anything is loaded; raise :class:`SealInputError` naming the field.
+
+    Examples
+    --------
+    >>> validate_config(RewardModelConfig("org/rm", dtype="float16"))
+    >>> validate_config(RewardModelConfig("org/rm", input_format="xml"))
+    Traceback (most recent call last):
+    ...
+    seal_core.errors.SealInputError: unknown input format 'xml'; expected one of ['pair', 'chat_template', 'raw']
+    """
     if not isinstance(config.model, str) or not config.model.strip():
         raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
     if config.input_format not in INPUT_FORMATS:
