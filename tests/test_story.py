@@ -149,8 +149,9 @@ def test_caveats_small_slice_and_in_sample():
     fs = find_findings(scores, pre=PRE, post=POST, in_sample=[POST])
     assert any(c.startswith("small slice: only 60 pairs") for c in fs[0].caveats)
     assert any(c.startswith("in-sample") for c in fs[0].caveats)
-    flagged = scores.assign(in_sample=scores["model"].eq(POST))
-    assert any(c.startswith("in-sample") for c in find_findings(flagged, post=POST)[0].caveats)
+    flagged = scores.assign(in_sample=scores["model"].eq(POST) & scores["pair_id"].isin(["p0000", "p0001"]))
+    caveats = find_findings(flagged, post=POST)[0].caveats
+    assert "in-sample: post-rm was trained on 2 of these 60 pairs, which flatters it" in caveats
 
 
 def test_single_rm_compares_with_a_coin_flip():

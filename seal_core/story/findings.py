@@ -356,12 +356,13 @@ def find_findings(
             raise SealInputError(f"{name}={m!r} is not in the scores; they hold {sorted(models)}")
     if not 1 <= max_findings <= 20:
         raise SealInputError(f"max_findings must be between 1 and 20, got {max_findings}")
-    flagged = set(in_sample)
+    flagged = {m: int(scores["pair_id"][scores["model"] == m].nunique()) for m in in_sample}
     if "in_sample" in scores:
-        flagged |= set(scores.loc[scores["in_sample"].astype(bool), "model"])
+        inside = scores[scores["in_sample"].fillna(False).astype(bool)]
+        flagged |= {m: int(d["pair_id"].nunique()) for m, d in inside.groupby("model")}
     n = scores[scores["model"] == (post or pre)]["pair_id"].nunique()
     common = [f"small slice: only {fmt_count(n, 'pair')}"] if n < SMALL_SLICE else []
-    ctx = Ctx(scores, pre, post, frozenset(flagged), n, common)
+    ctx = Ctx(scores, pre, post, flagged, n, common)
     if n == 0:
         return []
     head = _headline(ctx)
