@@ -158,7 +158,8 @@ def _gamma(ctx: Ctx, features: pd.DataFrame, targets: Sequence[str]) -> Finding 
     rows = [share_row(GAMMA[g].name, *cells[g]) for g in "cir"]
     chart = ChartSpec("bars", pd.DataFrame(rows), "How often the model prefers the rejected response, by what the "
                       "labels say", "Share of pairs (95% CI)", domain=(0, 1))  # fmt: skip
-    ex = m[d.index[(d.gamma == "r") & d.mis]].sort_values().index[:3]
+    side = "r" if kr / nr > kc / nc else "c"  # pairs that show the pattern the sentence describes
+    ex = m[d.index[(d.gamma == side) & d.mis]].sort_values().index[:3]
     caveats = [*ctx.caveats(ctx.main), *cell_caveats(nr, lo, hi)]
     numbers = {"targets": list(targets), "share_r": kr / nr, "ci_low": lo, "ci_high": hi, "share_c": kc / nc,
                "n_r": nr, "n_c": nc}  # fmt: skip
