@@ -17,7 +17,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from seal_core.data import load_pairs  # noqa: E402
 from seal_core.errors import OfflineError  # noqa: E402
-from seal_core.rewards import load_reward_model  # noqa: E402
+from seal_core.models import load_reward_model  # noqa: E402
 
 
 def _time(fn) -> float:

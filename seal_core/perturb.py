@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from seal_core.errors import SealInputError
+from seal_core.options import choose
 
 Rng = np.random.Generator
 
@@ -186,9 +187,7 @@ def perturb_text(text: str, name: str, *, seed: int = 0, key: str = "") -> str:
     >>> perturb_text("Tell me more.", "typos", seed=1) == perturb_text("Tell me more.", "typos", seed=1)
     True
     """
-    if name not in PERTURBATIONS:
-        raise SealInputError(f"unknown perturbation {name!r}; expected one of {list(PERTURBATIONS)}")
-    return PERTURBATIONS[name].fn(text, _rng(seed, name, key))
+    return choose("perturbation", name, PERTURBATIONS, option="perturbations").fn(text, _rng(seed, name, key))
 
 
 def parse_names(spec: str | list[str]) -> list[str]:
@@ -216,7 +215,7 @@ def similarity(before: list[str], after: list[str], *, model: str | None = None)
     """Cosine similarity of each original and perturbed text: the offline MiniLM encoder by default, or any
     sentence-transformers model id (e.g. ``BAAI/bge-m3``, SEAL's choice; needs network once)."""
     if model is None:
-        from seal_core.encoders import Encoder
+        from seal_core.models.encoder import Encoder
 
         enc = Encoder.shared()
         a, b = enc.embed(before), enc.embed(after)
@@ -262,8 +261,8 @@ def rewrite_pairs(pairs: pd.DataFrame, client, *, cache=None, temperature: float
     after all retries is not cached and is asked again), so a stopped run resumes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from seal_core.data import split_transcript
-    from seal_core.llm_labeler import LabelRequestError
+    from seal_core.data.transcripts import split_transcript
+    from seal_core.features.llm import LabelRequestError
 
     key = f"rewrite@{client.config.model}|t{temperature}"
     texts = {(pid, side): pairs.loc[i, f"{side}_full"] for i, pid in zip(pairs.index, pairs["pair_id"])

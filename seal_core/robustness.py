@@ -14,8 +14,8 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.metrics.robustness import ROBUSTNESS_COLUMNS
+from seal_core.models.base import RewardModel
 from seal_core.perturb import perturb_pairs, similarity
-from seal_core.rewards import RewardModel
 from seal_core.scoring import ScoreCache, score_pairs
 
 
@@ -45,7 +45,9 @@ def run_robustness(
     for name in perturbations:
         if name == "rewrite":
             if rewritten is None:
-                raise SealInputError("the 'rewrite' perturbation needs LLM rewrites (seal robustness --rewrite)")
+                raise SealInputError(
+                    "the 'rewrite' perturbation needs LLM rewrites: pass them as `rewritten`", option="rewritten"
+                )
             pert = rewritten
         else:
             pert = perturb_pairs(pairs, name, seed=seed)

@@ -7,7 +7,7 @@ from seal_core.cli import main
 
 
 def test_models_lists_builtins(capsys):
-    from seal_core.builtin_rms import POST_NAME, PRE_NAME
+    from seal_core.models import POST_NAME, PRE_NAME
 
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -4,7 +4,7 @@ import torch
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from seal_core.errors import OfflineError, SealInputError
-from seal_core.rewards import HFRewardModel, RewardModelConfig, list_models, load_reward_model
+from seal_core.models import HFRewardModel, RewardModelConfig, list_models, load_reward_model
 from seal_core.testing import build_tiny_chat_rm, build_tiny_pair_rm
 
 
@@ -174,7 +174,7 @@ def test_empty_name_and_mismatched_batch(pair_rm):
 
 
 def test_list_models_returns_registered_builtins():
-    from seal_core.builtin_rms import POST_NAME, PRE_NAME
+    from seal_core.models import POST_NAME, PRE_NAME
 
     models = list_models()
     assert sorted((m.role, m.name) for m in models) == [("post", POST_NAME), ("pre", PRE_NAME)]

