@@ -72,6 +72,11 @@ shares = gamma.value_counts(normalize=True).reindex(["c", "i", "r"], fill_value=
 st.write(
     f"The labeler prefers the chosen response in {shares['c']:.0%} of pairs, is indifferent in {shares['i']:.0%} "
     f"and prefers the rejected one in {shares['r']:.0%}."
+    + (
+        f" {gamma.attrs['n_incomplete_pairs']:,} pair(s) missing a target label were left out."
+        if gamma.attrs.get("n_incomplete_pairs")
+        else ""
+    )
 )
 st.altair_chart(mosaic(agreement, gamma))
 st.caption(
@@ -107,6 +112,8 @@ with user_errors("Regression"):
         lpm = pair_regression((~agreement.set_index("pair_id")["agrees_post"]).astype(float), wide,
                               name="post RM disagrees")  # fmt: skip
         st.dataframe(lpm.drop(columns=["outcome"]), hide_index=True)
+        if wide.attrs.get("n_incomplete_pairs"):
+            st.caption(f"{wide.attrs['n_incomplete_pairs']:,} pair(s) missing a label were left out.")
         st.caption("Linear probability model of the post RM preferring the rejected response, on the features of the "
                    "chosen (c) and rejected (r) texts; robust SEs; Bonferroni-adjusted p.")  # fmt: skip
     except SealInputError as e:
