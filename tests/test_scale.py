@@ -173,21 +173,6 @@ def test_token_budget_batches_on_cpu_give_the_same_scores_within_budget(pair_rm_
     assert lengths == counted.n_tokens_chosen.tolist()  # exact input lengths, as the model sees them
 
 
-def test_builtin_rms_in_int8_keep_their_preferences(sample):
-    from seal_core.models import list_models, load_reward_model
-    from seal_core.scoring import score_pairs
-
-    pairs = sample.pairs.head(150)
-    for m in list_models():
-        ref = score_pairs(pairs, load_reward_model(m.name), cache=None)
-        q = load_reward_model(m.name, precision="int8")
-        assert q.dtype == "int8" and q.encoder.precision == "int8"
-        rep = fidelity_report(ref, score_pairs(pairs, q, cache=None))
-        # measured about 95% kept and Spearman 0.95 (README: below the 98% / 0.98 targets); this guards regressions
-        assert rep.meets(min_kept=0.9, min_spearman=0.9), (m.name, rep)
-        assert rep.max_abs_delta_score > 0  # really int8
-
-
 def test_cli_precision_fidelity_and_engine_options(pair_rm_path, capsys, monkeypatch):
     from seal_core.cli import main
 
