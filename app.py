@@ -3,11 +3,13 @@
 import streamlit as st
 
 from ui.sidebar import render_sidebar
+from ui.story import presentation_frame
 
 st.set_page_config(page_title="SEAL Explorer", layout="wide")
 
 pages = [
-    st.Page("views/overview.py", title="Overview", default=True),
+    st.Page("views/findings.py", title="Findings", url_path="findings", default=True),
+    st.Page("views/overview.py", title="Overview", url_path="overview"),
     st.Page("views/resistance.py", title="Resistance", url_path="resistance"),
     st.Page("views/imprint.py", title="Feature imprint", url_path="imprint"),
     st.Page("views/shift.py", title="Reward shift", url_path="shift"),
@@ -19,4 +21,5 @@ pages = [
 ]
 pg = st.navigation(pages)
 render_sidebar()
+presentation_frame()
 pg.run()

@@ -68,7 +68,7 @@ def _assert_clean(text: str) -> None:
 
 
 def test_an_echoed_authorization_header_is_redacted_from_the_error(echo):
-    from seal_core.llm_labeler import ChatClient, EndpointConfig
+    from seal_core.features.llm import ChatClient, EndpointConfig
 
     client = ChatClient(EndpointConfig(base_url=f"http://127.0.0.1:{echo.port}/v1", model="m", api_key=API_KEY,
                                        max_retries=0))  # fmt: skip
@@ -81,7 +81,7 @@ def test_an_echoed_authorization_header_is_redacted_from_the_error(echo):
 
 
 def test_user_and_password_in_the_base_url_are_never_shown(echo):
-    from seal_core.llm_labeler import ChatClient, EndpointConfig, LLMFeaturizer
+    from seal_core.features.llm import ChatClient, EndpointConfig, LLMFeaturizer
 
     url = f"http://alice:{PASSWORD}@127.0.0.1:{echo.port}/v1"
     config = EndpointConfig(base_url=url, model="m", api_key=API_KEY, max_retries=0)
