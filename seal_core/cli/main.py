@@ -19,6 +19,14 @@ from seal_core.errors import SealInputError
 
 __all__ = ["main"]
 
+# The library names the parameter at fault (SealInputError.option); the command line names its flag.
+CLI_HINTS = {
+    "strict": "pass --lenient to skip bad records and list them",
+    "labeler": "choose one with --labeler",
+    "rewritten": "add --rewrite",
+    "fmt": "name an .html, .md or .json file with --out, or pass --format",
+}
+
 
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
@@ -41,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.flush()
         return code
     except SealInputError as e:
-        error, code = e, 2
+        hint = CLI_HINTS.get(getattr(e, "option", None) or "")
+        error, code = f"{e}" + (f" ({hint})" if hint else ""), 2
     except OSError as e:  # a path the system refused (permissions, a vanished file)
         what = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else f"{type(e).__name__}: {e}"
         error, code = what, 2

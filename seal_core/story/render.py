@@ -13,6 +13,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.glossary import display, short_model_name
+from seal_core.storage import atomic_write
 from seal_core.story.figures import to_svg
 from seal_core.story.report import AuditReport, _nan_to_none
 
@@ -159,10 +160,8 @@ def write_report(report: AuditReport, path: str | os.PathLike, fmt: Format | Non
     path = Path(path)
     fmt = fmt or {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}.get(path.suffix.lower())
     if fmt is None:
-        raise SealInputError(f"--out {path.name!r}: name an .html, .md or .json file, or pass --format")
+        raise SealInputError(
+            f"cannot write the report to {path.name!r}: name an .html, .md or .json file, or pass fmt", option="fmt"
+        )
     text = render(report, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
