@@ -138,7 +138,7 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
     pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
     _check_join(scores, feats)
     res = feature_imprint(scores, feats, pre=pre, post=post, estimator=args.estimator, cov=args.cov,
-                          adjust=args.adjust)  # fmt: skip
+                          adjust=args.adjust, scale=args.scale)  # fmt: skip
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(res.table.drop(columns=["rm"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for row in res.dropped.itertuples():
@@ -321,11 +321,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"({args.ci:.0%} CI {row.ci_low:.1%}–{row.ci_high:.1%}, Wilson)  ties {row.n_ties}  "
             f"pairs truncated {trunc}"
         )
+        if row.at_chance:
+            print(
+                f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
+            )
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")
     return 0
 
+
+from seal_core.cli.report import cmd_report  # noqa: E402 (the report command lives in its own module)
 
 COMMANDS = {
     "models": _cmd_models,
@@ -336,4 +342,5 @@ COMMANDS = {
     "reproduce": _cmd_reproduce,
     "robustness": _cmd_robustness,
     "train-rm": _cmd_train_rm,
+    "report": lambda args: cmd_report(args, _load_slice),
 }

@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster by pair (default) or plain OLS SEs (SEAL's reference, effectively)",
     )
     imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
+    imp.add_argument("--scale", default="raw", choices=["raw", "sd"],
+                     help="coefficients in score points (raw) or per sd of each RM's scores (sd: compare RMs)")  # fmt: skip
     imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
 
@@ -153,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--gate-model", default=None, help="sentence-transformers id for the gate (default: MiniLM)")
     rb.add_argument("--yes", action="store_true", help="--rewrite: skip the confirmation")
     rb.add_argument("--out", default=None, help="write one row per pair, RM and perturbation (.csv or .parquet)")
+
+    from seal_core.cli.report import add_report_parser
+
+    add_report_parser(sub, add_data_args)
 
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     add_data_args(t)
