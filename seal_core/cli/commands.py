@@ -359,16 +359,18 @@ def _score_one(spec: str, args: argparse.Namespace, pairs, cache, precision: str
         token_budget=args.token_budget,
     )
     desc = f"scoring {spec}" + (f" ({precision})" if precision != "float32" else "")
-    with args.console.progress(desc) as progress:
-        if args.engine == "ray":
-            from seal_core.ray_engine import score_pairs_ray
+    if args.engine == "ray":
+        from seal_core.ray_engine import score_pairs_ray
 
+        with args.console.progress(desc) as progress:
             scores, run = score_pairs_ray(pairs, config, cache=cache, address=args.address, workers=args.workers,
                                           gpus_per_worker=args.gpus_per_worker, progress=progress)  # fmt: skip
-            args.console.note(f"{spec}: Ray scored {run.scored:,} texts on {run.workers} worker(s); {run.from_cache:,} "
-                              f"from the cache, {run.from_shards:,} from earlier shards ({run.shard_dir})")  # fmt: skip
-            return scores
-        return score_pairs(pairs, load_reward_model(config), cache=cache, progress=progress)
+        args.console.note(f"{spec}: Ray scored {run.scored:,} texts on {run.workers} worker(s); {run.from_cache:,} "
+                          f"from the cache, {run.from_shards:,} from earlier shards ({run.shard_dir})")  # fmt: skip
+        return scores
+    rm = load_reward_model(config)  # before the bar: a bad model ends in one error line, no notes before it
+    with args.console.progress(desc) as progress:
+        return score_pairs(pairs, rm, cache=cache, progress=progress)
 
 
 from seal_core.cli.report import cmd_report  # noqa: E402 (the report command lives in its own module)
