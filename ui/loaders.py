@@ -11,6 +11,7 @@ import streamlit as st
 from seal_core.data import LoadResult, content_hash, load_pairs
 from seal_core.rewards import RewardModel, RewardModelConfig, load_reward_model
 from seal_core.scoring import ScoreCache, score_pairs
+from ui.progress import progress
 
 
 @st.cache_data(max_entries=8, show_spinner="Loading the dataset…")
@@ -75,7 +76,8 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
     with lock:
         if key in store:
             return store[key]
-    feats = label_pairs(pairs, featurizer, cache=label_cache())
+    with progress(f"Labelling the texts ({featurizer_name})") as update:
+        feats = label_pairs(pairs, featurizer, cache=label_cache(), progress=update)
     with lock:
         store[key] = feats
     return feats
@@ -89,15 +91,17 @@ def review_store():
 
 
 def get_similarity(pairs: pd.DataFrame) -> pd.Series:
-    """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash."""
-    from seal_core.metrics.ambiguity import response_similarity
+    """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash. The bundled sample's
+    response embeddings ship with the package; other texts are embedded with a progress bar."""
+    from seal_core.embedding_seed import response_similarity
 
     store, lock = _memo()
     key = ("similarity", content_hash(pairs))
     with lock:
         if key in store:
             return store[key]
-    sim = response_similarity(pairs)
+    with progress("Embedding responses for the near-identical check", "responses") as update:
+        sim = response_similarity(pairs, progress=update)
     with lock:
         store[key] = sim
     return sim

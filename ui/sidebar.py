@@ -13,6 +13,7 @@ from seal_core.errors import SealInputError
 from seal_core.rewards import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from seal_core.slices import SliceSpec, slice_pairs
 from ui import loaders
+from ui.upload import friendly, upload_control
 
 CUSTOM = "Other: hub id or local path…"
 NONE = "(none)"
@@ -52,11 +53,14 @@ def _dataset_controls() -> LoadResult:
     lenient = st.sidebar.checkbox(
         "Skip bad rows (list them) instead of stopping", key="data_lenient", help="Lenient loading"
     )
-    source, config, split = None, None, "train"
+    source, config, split, uploaded = None, None, "train", None
     if mode == "Local file":
         source = st.sidebar.text_input("Path (.jsonl, .json, .csv, .parquet; .gz ok)", key="data_path")
-        if not source.strip():
-            st.sidebar.info("Enter a file path; showing the bundled sample meanwhile.")
+        uploaded = upload_control()
+        if uploaded is not None:
+            source = str(uploaded)
+        elif not source.strip():
+            st.sidebar.info("Enter a file path or upload a file; showing the bundled sample meanwhile.")
             source = None
     elif mode == "Hugging Face dataset":
         source = st.sidebar.text_input("Dataset id", key="data_hub_id", placeholder="Anthropic/hh-rlhf")
@@ -68,8 +72,9 @@ def _dataset_controls() -> LoadResult:
     try:
         return loaders.load_dataset(source.strip() if source else None, config, split, not lenient)
     except SealInputError as e:
-        st.sidebar.error(str(e))
-        st.error(f"The dataset could not be loaded. {e}")
+        message = friendly(str(e), uploaded)
+        st.sidebar.error(message)
+        st.error(f"The dataset could not be loaded. {message}")
         st.stop()
 
 

@@ -1,0 +1,87 @@
+"""The app at its edges (AppTest): the page and section guards, file upload."""
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _guarded_script():
+    import streamlit as st
+
+    from seal_core.errors import SealInputError
+    from ui.guard import page_guard, section
+
+    with page_guard("Demo"):
+        st.title("Demo")
+        with section("The regression"):
+            raise SealInputError("3 pairs are too few for a regression; it needs at least 20")
+        with section("The chart"):
+            raise KeyError("a bug")
+        st.write("the rest of the page")
+        if st.session_state.get("boom"):
+            raise RuntimeError("unexpected at page level")
+        st.write("end of page")
+
+
+def test_section_guard_turns_input_problems_into_notes_and_bugs_into_short_errors(caplog):
+    at = AppTest.from_function(_guarded_script).run()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["The regression: 3 pairs are too few for a regression; it needs at least 20"]
+    assert len(at.error) == 1 and "The chart could not be shown" in at.error[0].value
+    assert "Reference" in at.error[0].value
+    assert at.expander[0].label == "Details" and "KeyError: 'a bug'" in at.code[0].value
+    assert [m.value for m in at.markdown][-2:] == ["the rest of the page", "end of page"]
+    assert any("The chart failed (ref" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_page_guard_catches_what_escapes_the_sections():
+    at = AppTest.from_function(_guarded_script)
+    at.session_state["boom"] = True
+    at.run()
+    assert not at.exception
+    assert any("The Demo page could not be shown" in e.value for e in at.error)
+    assert "RuntimeError: unexpected at page level" in at.code[-1].value
+    assert "end of page" not in [m.value for m in at.markdown]
+
+
+def _pair(prompt, chosen, rejected):
+    return json.dumps({
+        "chosen": f"\n\nHuman: {prompt}\n\nAssistant: {chosen}",
+        "rejected": f"\n\nHuman: {prompt}\n\nAssistant: {rejected}",
+    })  # fmt: skip
+
+
+@pytest.fixture
+def local_file_app():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["rm_pre"] = "(none)"
+    at.session_state["rm_post"] = "(none)"
+    at.run()
+    at.radio(key="data_mode").set_value("Local file").run()
+    return at
+
+
+def test_upload_loads_through_the_same_loader_and_names_the_uploaded_file(local_file_app):
+    at = local_file_app
+    uploader = at.get("file_uploader")[0]
+    assert "up to 200 MB" in uploader.label
+    good = "\n".join(_pair(f"q{i}", f"answer {i}", "no") for i in range(5))
+    bad = (good + "\n{oops\n").encode()
+    uploader.set_value(("my data.jsonl", bad, "application/jsonl"))
+    at.run()
+    messages = [e.value for e in at.error]
+    assert any("my_data.jsonl line 6: invalid JSON" in m for m in messages), messages
+    assert not any("seal-explorer-uploads" in m for m in messages), messages  # no server path in the message
+    at.checkbox(key="data_lenient").check().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "5" and at.metric[2].value == "1"  # 5 pairs, 1 skipped
+    at.switch_page("views/inspector.py").run()  # the upload stays for the session
+    assert not at.exception
+    assert any("answer 0" in c.value for c in at.code)
