@@ -5,11 +5,13 @@ import streamlit as st
 from ui.aliases import alias_pages
 from ui.guard import page_guard
 from ui.sidebar import render_sidebar
+from ui.story import presentation_frame
 
 st.set_page_config(page_title="SEAL Explorer", layout="wide")
 
 pages = [
-    st.Page("views/overview.py", title="Overview", default=True),
+    st.Page("views/findings.py", title="Findings", url_path="findings", default=True),
+    st.Page("views/overview.py", title="Overview", url_path="overview"),
     st.Page("views/resistance.py", title="Resistance", url_path="resistance"),
     st.Page("views/imprint.py", title="Feature imprint", url_path="imprint"),
     st.Page("views/shift.py", title="Reward shift", url_path="shift"),
@@ -21,5 +23,6 @@ pages = [
 ]
 pg = st.navigation(pages + alias_pages(pages))
 render_sidebar()
+presentation_frame()
 with page_guard(pg.title):
     pg.run()

@@ -104,7 +104,10 @@ class Encoder:
         self.revision = HUB_REVISION
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = threading.Lock()
+        # One lock for the model and its tokenizer: a fast tokenizer changes its padding/truncation state on every
+        # call, so a tokenizer call racing with a forward pass pads or truncates the other's batch (wrong scores, or
+        # "Unable to create tensor"). Re-entrant, so callers may hold it across several calls.
+        self._lock = threading.RLock()
         self.calls = 0  # forward passes run (for tests and benchmarks)
 
     @classmethod
@@ -115,8 +118,26 @@ class Encoder:
                 cls._shared = cls()
             return cls._shared
 
+    def clear_cache(self) -> None:
+        """Forget every cached embedding (the next call encodes again)."""
+        with self._lock:
+            self._cache.clear()
+
+    def tokenize(self, texts: Sequence[str], *, offsets: bool = False) -> dict:
+        """Token ids (and character offsets) of each text without special tokens, under the encoder's lock.
+
+        Examples
+        --------
+        >>> Encoder.shared().tokenize(["hello world"])["input_ids"]
+        [[7592, 2088]]
+        """
+        with self._lock:
+            return self.tokenizer(
+                list(texts), add_special_tokens=False, return_offsets_mapping=offsets, verbose=False
+            ).data
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in self.tokenize(texts)["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm float32 embeddings, one row per text; cached texts cost nothing."""

@@ -291,6 +291,9 @@ class HFRewardModel(RewardModel):
         """Encode with the Rust tokenizer, cut, and add special tokens (exactly ``tokenizer(a, b)`` when nothing
         is cut). ``firsts`` None means single sequences (cut from the left)."""
         bt = self.tokenizer.backend_tokenizer
+        if bt.truncation is not None or bt.padding is not None:  # left over from a `tokenizer(...)` call elsewhere
+            bt.no_truncation()
+            bt.no_padding()
         pair = firsts is not None
         budget = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=pair)
         encs_b = bt.encode_batch(seconds, add_special_tokens=False)

@@ -46,8 +46,8 @@ def compose(encoder: Encoder, prompts: list[str], responses: list[str]) -> Compo
     """Build the encoder inputs, keeping the whole response in view (up to the encoder's limit)."""
     humans = [last_human_turn(p) for p in prompts]
     budget = MAX_TOKENS - 2  # [CLS] and [SEP]
-    r_tok = encoder.tokenizer(responses, add_special_tokens=False, verbose=False)["input_ids"]
-    h_enc = encoder.tokenizer(humans, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    r_tok = encoder.tokenize(responses)["input_ids"]  # under the encoder's lock: its tokenizer is shared
+    h_enc = encoder.tokenize(humans, offsets=True)
     texts, n_tok, pcut, rcut = [], [], [], []
     for human, response, r_ids, h_ids, offsets in zip(
         humans, responses, r_tok, h_enc["input_ids"], h_enc["offset_mapping"]

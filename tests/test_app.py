@@ -44,6 +44,7 @@ def no_errors(at):
 
 def test_overview_opens_on_the_bundled_sample_with_the_builtin_rms(default_app):
     at = default_app.run()
+    at.switch_page("views/overview.py").run()
     no_errors(at)
     assert at.title[0].value == "Overview"
     assert at.metric[0].value == "80"
@@ -62,7 +63,8 @@ def test_no_rm_selected_says_so(app):
 def test_overview_shows_resistance_in_plain_words(app, pair_rm_path):
     at = app.run()
     at = with_rm(at, pair_rm_path)
-    at.number_input(key="slice_first").set_value(60).run()
+    at.number_input(key="slice_first").set_value(60)
+    at.switch_page("views/overview.py").run()
     no_errors(at)
     words = [m.value for m in at.markdown]
     assert any(
@@ -102,7 +104,8 @@ def test_bad_dataset_path_shows_a_clear_error(app, tmp_path):
     at.radio(key="data_mode").set_value("Local file").run()
     at.text_input(key="data_path").set_value(str(bad)).run()
     assert any("bad.jsonl line 2: invalid JSON" in e.value for e in at.error)
-    at.checkbox(key="data_lenient").check().run()
+    at.checkbox(key="data_lenient").check()
+    at.switch_page("views/overview.py").run()
     no_errors(at)
     assert at.metric[0].value == "1" and at.metric[2].value == "1"
 
@@ -273,6 +276,7 @@ def test_shift_page(default_app):
 
 def test_overview_explains_the_seal_preset_offline(default_app):
     at = default_app.run()
+    at.switch_page("views/overview.py").run()
     plan_text = " ".join(c.value for c in at.code)
     assert "OpenAssistant/reward-model-deberta-v3-large-v2" in plan_text and "160,800 pairs" in plan_text
     assert at.button(key="preset_go").disabled  # offline in tests: the button explains instead of failing

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-# alias -> the url_path of the page it opens ("" is the default page, Overview)
+# alias -> the page it opens, by url_path or file name ("" is the default page)
 ALIASES = {
-    "overview": "", "home": "", "index": "", "start": "",
+    "overview": "overview", "home": "", "index": "", "start": "",
     "resistance-in-depth": "resistance", "regimes": "resistance", "alignment-resistance": "resistance",
     "feature-imprint": "imprint", "features": "imprint",
     "reward-shift": "shift", "theta": "shift",
@@ -29,13 +29,20 @@ def _forward(target: st.Page):
     return forward
 
 
+def _names(page: st.Page) -> set[str]:
+    """The addresses a page answers to: its url_path and its file's name (Streamlit reserves both)."""
+    names = {page.url_path}
+    if isinstance(page._page, (str, Path)):
+        names.add(Path(str(page._page)).stem)
+    return names
+
+
 def alias_pages(pages: list[st.Page]) -> list[st.Page]:
     """Hidden forwarding pages for every alias whose target is among ``pages`` and that names no real page."""
-    by_path = {p.url_path: p for p in pages}
-    reserved = set(by_path) | {Path(str(p._page)).stem for p in pages if isinstance(p._page, (str, Path))}
+    by_name = {name: p for p in pages for name in _names(p)}
     out = []
     for alias, target in ALIASES.items():
-        if target in by_path and alias not in reserved:
-            out.append(st.Page(_forward(by_path[target]), title=by_path[target].title, url_path=alias,
-                               visibility="hidden"))  # fmt: skip
+        if target in by_name and alias not in by_name:
+            page = by_name[target]
+            out.append(st.Page(_forward(page), title=page.title, url_path=alias, visibility="hidden"))
     return out

@@ -1,0 +1,118 @@
+"""Token-budget batching, int8 quantization and its fidelity report, synthetic data at scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seal_core.batching import count_batches, token_budget_batches
+from seal_core.errors import SealInputError
+from seal_core.precision import check_precision, fidelity_report, quantize_int8
+from seal_core.synthetic import synthetic_transcripts, write_synthetic
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_token_budget_batches_cover_every_text_once_within_budget(seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 600, 300).tolist()
+    budget, cap = 2048, 16
+    batches = token_budget_batches(lengths, budget, max_batch_size=cap)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))  # every text exactly once
+    for b in batches:
+        padded = len(b) * max(lengths[i] for i in b)
+        assert padded <= budget or len(b) == 1
+        assert len(b) <= cap
+    # longest first, and a batch cannot take the next text without breaking the budget or the cap
+    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
+    for b, nxt in zip(batches, batches[1:]):
+        longest = max(lengths[i] for i in b)
+        assert (len(b) + 1) * max(longest, lengths[nxt[0]]) > budget or len(b) == cap
+
+
+def test_token_budget_batches_edge_cases():
+    assert token_budget_batches([], 100) == []
+    assert token_budget_batches([500, 500], 100) == [[0], [1]]  # over budget: alone, never dropped
+    assert token_budget_batches([0, 0, 0], 2) == [[0, 1], [2]]  # empty texts still take a slot
+    with pytest.raises(SealInputError, match="at least 1 token"):
+        token_budget_batches([1], 0)
+    with pytest.raises(SealInputError, match="negative"):
+        token_budget_batches([-1], 10)
+    with pytest.raises(SealInputError, match="max_batch_size"):
+        token_budget_batches([1], 10, max_batch_size=0)
+    assert count_batches([1, 2, 3], 5) == [[2, 1, 0]]
+
+
+def test_int8_quantization_changes_linear_layers_and_keeps_outputs_close():
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.GELU(), torch.nn.Linear(64, 1)).eval()
+    x = torch.randn(32, 64)
+    with torch.inference_mode():
+        ref = net(x)
+    q = quantize_int8(net)
+    with torch.inference_mode():
+        out = q(x)
+    assert "quantized" in type(q[0]).__module__
+    assert not torch.equal(out, ref)  # really quantized
+    assert float((out - ref).abs().max()) < 0.05 * float(ref.abs().max())
+
+
+def test_check_precision_refuses_what_cannot_run():
+    check_precision("float32", device="cuda", dtype="bfloat16")
+    with pytest.raises(SealInputError, match="CPU only"):
+        check_precision("int8", device="cuda")
+    with pytest.raises(SealInputError, match="float32"):
+        check_precision("int8", dtype="bfloat16")
+    with pytest.raises(SealInputError, match="unknown precision"):
+        check_precision("fp8")
+
+
+def _scores(chosen, rejected, ids=None):
+    ids = ids or [f"p{i}" for i in range(len(chosen))]
+    return pd.DataFrame({"pair_id": ids, "score_chosen": chosen, "score_rejected": rejected})
+
+
+def test_fidelity_report_counts_flips_rank_and_deltas():
+    rng = np.random.default_rng(0)
+    c, r = rng.normal(size=200), rng.normal(size=200)
+    ref = _scores(c, r)
+    same = fidelity_report(ref, ref)
+    assert same.preferences_kept == 1.0 and same.spearman == pytest.approx(1.0) and same.max_abs_delta_score == 0
+    assert same.meets()
+    flipped = _scores(r, c)  # every preference reversed
+    rep = fidelity_report(ref, flipped)
+    assert rep.preferences_kept == 0.0 and rep.spearman == pytest.approx(-1.0) and not rep.meets()
+    noisy = _scores(c + 0.001, r - 0.001)
+    rep = fidelity_report(ref, noisy.iloc[::-1])  # joined by pair_id, not by position
+    assert rep.max_abs_delta_score == pytest.approx(0.001)
+    assert rep.n_pairs == 200 and rep.preferences_kept >= 0.99
+    assert "200 pairs" in rep.sentence()
+
+
+def test_fidelity_report_bad_input():
+    ref = _scores([1.0], [0.0])
+    with pytest.raises(SealInputError, match="share no pair_id"):
+        fidelity_report(ref, _scores([1.0], [0.0], ids=["other"]))
+    with pytest.raises(SealInputError, match="lacks column"):
+        fidelity_report(ref, ref.drop(columns=["score_chosen"]))
+    with pytest.raises(SealInputError, match="repeats pair ids"):
+        fidelity_report(pd.concat([ref, ref]), ref)
+
+
+def test_synthetic_transcripts_are_distinct_loadable_and_seeded(tmp_path):
+    from seal_core.data import load_pairs
+
+    df = synthetic_transcripts(500, seed=3)
+    assert df.chosen.nunique() == 500 and (df.chosen != df.rejected).all()
+    assert df.equals(synthetic_transcripts(500, seed=3)) and not df.equals(synthetic_transcripts(500, seed=4))
+    path = write_synthetic(tmp_path / "syn.jsonl.gz", 300, seed=1)
+    pairs = load_pairs(str(path)).pairs
+    assert len(pairs) == 300 and pairs.pair_id.is_unique
+    assert (pairs.prompt_chosen == pairs.prompt_rejected).all()
+    with pytest.raises(SealInputError):
+        synthetic_transcripts(0)
+    with pytest.raises(SealInputError, match="parquet"):
+        write_synthetic(tmp_path / "x.txt", 3)
