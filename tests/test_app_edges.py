@@ -64,6 +64,7 @@ def local_file_app():
     at.session_state["rm_pre"] = "(none)"
     at.session_state["rm_post"] = "(none)"
     at.run()
+    at.switch_page("views/overview.py").run()
     at.radio(key="data_mode").set_value("Local file").run()
     return at
 
@@ -85,3 +86,23 @@ def test_upload_loads_through_the_same_loader_and_names_the_uploaded_file(local_
     at.switch_page("views/inspector.py").run()  # the upload stays for the session
     assert not at.exception
     assert any("answer 0" in c.value for c in at.code)
+
+
+def test_data_roots_refuse_paths_outside_with_one_message_and_allow_inside(local_file_app, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "ok.jsonl").write_text("\n".join(_pair(f"q{i}", f"answer {i}", "no") for i in range(3)) + "\n")
+    outside = tmp_path / "secret.jsonl"
+    outside.write_text((root / "ok.jsonl").read_text())
+    monkeypatch.setenv("SEAL_RESTRICT_DATA", "1")
+    monkeypatch.setenv("SEAL_DATA_DIRS", str(root))
+    at = local_file_app
+    messages = []
+    for path in (outside, tmp_path / "missing.jsonl", "/dev/zero", "etc/passwd"):
+        at.text_input(key="data_path").set_value(str(path)).run()
+        assert not at.exception
+        messages.append([e.value.replace(str(path), "PATH") for e in at.main.error])
+    assert all(m == messages[0] for m in messages) and "data folders" in messages[0][0], messages
+    at.text_input(key="data_path").set_value("ok.jsonl").run()  # relative to a data root
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "3"

@@ -13,7 +13,7 @@ from seal_core.errors import SealInputError
 from seal_core.rewards import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from seal_core.slices import SliceSpec, slice_pairs
 from ui import loaders
-from ui.upload import friendly, upload_control
+from ui.upload import checked_path, friendly, upload_control
 
 CUSTOM = "Other: hub id or local path…"
 NONE = "(none)"
@@ -58,7 +58,7 @@ def _dataset_controls() -> LoadResult:
         source = st.sidebar.text_input("Path (.jsonl, .json, .csv, .parquet; .gz ok)", key="data_path")
         uploaded = upload_control()
         if uploaded is not None:
-            source = str(uploaded)
+            source = str(uploaded)  # written by the server itself: no data-root check
         elif not source.strip():
             st.sidebar.info("Enter a file path or upload a file; showing the bundled sample meanwhile.")
             source = None
@@ -70,6 +70,8 @@ def _dataset_controls() -> LoadResult:
             st.sidebar.info("Enter a dataset id (needs network); showing the bundled sample meanwhile.")
             source = None
     try:
+        if mode == "Local file" and source and uploaded is None:
+            source = checked_path(source.strip())
         return loaders.load_dataset(source.strip() if source else None, config, split, not lenient)
     except SealInputError as e:
         message = friendly(str(e), uploaded)

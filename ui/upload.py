@@ -15,6 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from seal_core.errors import SealInputError
+
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "seal-explorer-uploads"
 TYPES = ["jsonl", "json", "csv", "tsv", "parquet", "gz"]
 
@@ -68,3 +70,21 @@ def friendly(message: str, path: Path | None) -> str:
     if path is None:
         return message
     return message.replace(str(path), path.name).replace(str(path.parent) + "/", "")
+
+
+def checked_path(text: str) -> str:
+    """A typed path or ``?data=`` value, checked against the data roots when the server must restrict paths
+    (listening beyond localhost, or ``SEAL_RESTRICT_DATA=1``); refused with one message that does not say whether
+    the path exists."""
+    from seal_core.safe_io import resolve_data_path, restriction_required
+
+    restrict = restriction_required(st.get_option("server.address") or "")
+    path = resolve_data_path(text, restrict=restrict)
+    if path is None:
+        if restrict:  # a hub-style name that is no file in a data folder: never read it relative to the server
+            raise SealInputError(
+                f"{text!r} cannot be opened: on this server, data files must lie in the data folders it was given "
+                "(SEAL_DATA_DIRS). Upload the file instead, or ask whoever runs the server to add its folder."
+            )
+        return text
+    return str(path)

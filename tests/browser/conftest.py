@@ -35,7 +35,8 @@ def browser_data(tmp_path_factory) -> Path:
 def app_server(tmp_path_factory, browser_data, chromium_path):
     """The app, started once for the session (its own score cache and review store)."""
     base = tmp_path_factory.mktemp("browser-app")
-    server = AppServer(base / "cache", base / "streamlit.log", {"SEAL_DATA_DIRS": str(browser_data)}).start()
+    env = {"SEAL_DATA_DIRS": str(browser_data), "SEAL_RESTRICT_DATA": "1"}  # ?data= links must lie in the root
+    server = AppServer(base / "cache", base / "streamlit.log", env).start()
     yield server
     server.stop()
 

@@ -163,7 +163,7 @@ def test_every_page_loads_on_edge_slices(app_server, page, query, browser_data):
 
 
 def test_an_uploaded_file_loads_and_stays_for_the_session(app_server, page, browser_data):
-    visit(page, f"{app_server.url}/")
+    visit(page, f"{app_server.url}/overview")
     page.get_by_text("Local file", exact=True).click()
     wait_ready(page)
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(browser_data / "upload.jsonl"))
