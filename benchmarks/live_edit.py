@@ -17,11 +17,10 @@ import time
 
 import numpy as np
 
-from seal_core.builtin_rms import POST_NAME, PRE_NAME
 from seal_core.data import load_pairs
-from seal_core.encoders import Encoder
-from seal_core.rewards import load_reward_model
-from seal_core.train_rm import compose
+from seal_core.models import POST_NAME, PRE_NAME, load_reward_model
+from seal_core.models.encoder import Encoder
+from seal_core.models.heads import compose
 
 
 def main() -> None:

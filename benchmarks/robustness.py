@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from seal_core.builtin_rms import POST_NAME, BTRewardModel
 from seal_core.data import load_pairs
-from seal_core.encoders import Encoder
+from seal_core.models import POST_NAME, BTRewardModel, RewardModelConfig
+from seal_core.models.encoder import Encoder
 from seal_core.perturb import perturb_pairs, similarity
-from seal_core.rewards import RewardModelConfig
 from seal_core.scoring import score_pairs
 
 

@@ -25,7 +25,7 @@ import torch
 from transformers import AutoTokenizer
 
 from seal_core.data import load_pairs
-from seal_core.rewards import load_reward_model
+from seal_core.models import load_reward_model
 from seal_core.scoring import score_pairs
 from seal_core.testing import build_tiny_pair_rm
 

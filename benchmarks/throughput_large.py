@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from seal_core.data import load_pairs
-from seal_core.rewards import load_reward_model
+from seal_core.models import load_reward_model
 from seal_core.scoring import score_pairs
 from seal_core.testing import build_tiny_pair_rm
 

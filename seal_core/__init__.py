@@ -3,9 +3,8 @@
 Importing this package has no side effects (no hub client, no torch import, no network).
 """
 
-from seal_core.data import BUNDLED_SAMPLE, LoadResult, content_hash, load_pairs
+from seal_core.data import BUNDLED_SAMPLE, LoadResult, SliceSpec, content_hash, load_pairs, slice_pairs
 from seal_core.errors import OfflineError, SealInputError
-from seal_core.slices import SliceSpec, slice_pairs
 
 __all__ = [
     "BUNDLED_SAMPLE",

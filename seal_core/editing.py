@@ -1,6 +1,6 @@
 """Helpers for the live pair editor: word-level diffs, sentence splitting and sentence attribution.
 
-Pure functions over text and a :class:`~seal_core.rewards.RewardModel`; the app page only draws their results.
+Pure functions over text and a :class:`~seal_core.models.RewardModel`; the app page only draws their results.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from seal_core.rewards import RewardModel
+from seal_core.models.base import RewardModel
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 

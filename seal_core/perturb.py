@@ -216,7 +216,7 @@ def similarity(before: list[str], after: list[str], *, model: str | None = None)
     """Cosine similarity of each original and perturbed text: the offline MiniLM encoder by default, or any
     sentence-transformers model id (e.g. ``BAAI/bge-m3``, SEAL's choice; needs network once)."""
     if model is None:
-        from seal_core.encoders import Encoder
+        from seal_core.models.encoder import Encoder
 
         enc = Encoder.shared()
         a, b = enc.embed(before), enc.embed(after)
@@ -262,8 +262,8 @@ def rewrite_pairs(pairs: pd.DataFrame, client, *, cache=None, temperature: float
     after all retries is not cached and is asked again), so a stopped run resumes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from seal_core.data import split_transcript
-    from seal_core.llm_labeler import LabelRequestError
+    from seal_core.data.transcripts import split_transcript
+    from seal_core.features.llm import LabelRequestError
 
     key = f"rewrite@{client.config.model}|t{temperature}"
     texts = {(pid, side): pairs.loc[i, f"{side}_full"] for i, pid in zip(pairs.index, pairs["pair_id"])

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from seal_core.data import hub_offline_reason
+from seal_core.data.hub import hub_offline_reason
 
 THROUGHPUT_FILE = Path(__file__).parent / "data_files" / "throughput.json"
 

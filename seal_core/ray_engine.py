@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from seal_core.errors import SealInputError
-from seal_core.rewards import BatchScores, RewardModel, RewardModelConfig
-from seal_core.scoring import CachedScore, ScoreCache, score_pairs, score_texts, text_key
+from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig
+from seal_core.scoring import CachedScore, ScoreCache, score_pairs, score_texts
+from seal_core.storage import text_key
 
 RAY_EXTRA = "ray"
 RAY_HINT = (
@@ -109,7 +110,7 @@ class _Scored(RewardModel):
 
 
 def _describe(config: RewardModelConfig) -> dict[str, Any]:
-    from seal_core.rewards import load_reward_model
+    from seal_core.models.registry import load_reward_model
 
     rm = load_reward_model(config)
     return {
@@ -144,7 +145,7 @@ class ShardScorer:
     ) -> None:
         import torch
 
-        from seal_core.rewards import load_reward_model
+        from seal_core.models.registry import load_reward_model
 
         torch.set_num_threads(max(1, threads))
         self.model = load_reward_model(config)

@@ -16,8 +16,8 @@ from typing import Literal
 
 import pandas as pd
 
-from seal_core._sqlite import SQLiteStore
 from seal_core.errors import SealInputError
+from seal_core.storage import SQLiteStore, atomic_write
 
 Verdict = Literal["keep", "flip", "ambiguous", "drop"]
 VERDICTS: tuple[str, ...] = ("keep", "flip", "ambiguous", "drop")
@@ -83,15 +83,12 @@ class ReviewStore(SQLiteStore):
         """The full history as JSONL or CSV (written atomically)."""
         path = Path(path)
         h = self.history(dataset).drop(columns=["id"])
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         if path.suffix.lower() == ".jsonl":
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in h.to_dict("records")))
-        elif path.suffix.lower() == ".csv":
-            h.to_csv(tmp, index=False)
-        else:
-            raise SealInputError(f"export verdicts to .jsonl or .csv, not {path.name!r}")
-        os.replace(tmp, path)
-        return path
+            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in h.to_dict("records"))
+            return atomic_write(path, lambda tmp: tmp.write_text(text))
+        if path.suffix.lower() == ".csv":
+            return atomic_write(path, lambda tmp: h.to_csv(tmp, index=False))
+        raise SealInputError(f"export verdicts to .jsonl or .csv, not {path.name!r}")
 
     def import_(self, path: str | os.PathLike) -> int:
         """Add the verdicts of an export that are not here yet (same dataset, pair, reviewer, verdict, note and
@@ -168,7 +165,5 @@ def export_pairs(pairs: pd.DataFrame, path: str | os.PathLike, *, input_format: 
         recs = [
             {"pair_id": r.pair_id, "chosen": r.chosen_full, "rejected": r.rejected_full} for r in pairs.itertuples()
         ]
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs))
-    os.replace(tmp, path)
-    return path
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
+    return atomic_write(path, lambda tmp: tmp.write_text(text))

@@ -14,8 +14,8 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.metrics.robustness import ROBUSTNESS_COLUMNS
+from seal_core.models.base import RewardModel
 from seal_core.perturb import perturb_pairs, similarity
-from seal_core.rewards import RewardModel
 from seal_core.scoring import ScoreCache, score_pairs
 
 

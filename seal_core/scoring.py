@@ -12,7 +12,6 @@ run scores only what is missing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -22,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seal_core._sqlite import SQLiteStore
 from seal_core.errors import SealInputError
-from seal_core.rewards import RewardModel
+from seal_core.models.base import RewardModel
+from seal_core.storage import SQLiteStore, text_key, write_table
+
+__all__ = ["SCORE_COLUMNS", "CachedScore", "ScoreCache", "read_scores", "score_pairs", "score_texts", "write_scores"]
 
 ProgressFn = Callable[[int, int], None]
 SCORE_COLUMNS = [
@@ -47,19 +48,6 @@ SCORE_COLUMNS = [
     "max_length",
     "dtype",
 ]
-
-
-def default_cache_dir() -> Path:
-    """``$SEAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seal-explorer``, else ``~/.cache/seal-explorer``."""
-    if os.environ.get("SEAL_CACHE_DIR"):
-        return Path(os.environ["SEAL_CACHE_DIR"]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "seal-explorer"
-
-
-def text_key(prompt: str, response: str) -> str:
-    """Content hash of one (prompt, response) text, the cache's per-text key."""
-    return hashlib.blake2b(f"{prompt}\x1e{response}".encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -233,7 +221,7 @@ def score_pairs(
     --------
     >>> import tempfile
     >>> from seal_core import load_pairs
-    >>> from seal_core.rewards import load_reward_model
+    >>> from seal_core.models import load_reward_model
     >>> from seal_core.testing import build_tiny_pair_rm
     >>> rm = load_reward_model(str(build_tiny_pair_rm(tempfile.mkdtemp())))
     >>> scores = score_pairs(load_pairs().pairs.head(4), rm)
@@ -279,25 +267,6 @@ def score_pairs(
         }
     )
     return out[SCORE_COLUMNS]
-
-
-def write_table(scores: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table (Scores, Features, imprint …) to ``.parquet`` or ``.csv`` atomically (temp file, then rename)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise SealInputError(f"cannot write scores to {path.name!r}: use a .parquet or .csv file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        if suffix == ".parquet":
-            scores.to_parquet(tmp, index=False)
-        else:
-            scores.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 write_scores = write_table

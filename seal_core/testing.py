@@ -16,7 +16,7 @@ CHAT_TEMPLATE = (
 
 
 def _corpus(n: int = 400) -> list[str]:
-    from seal_core.data import load_pairs
+    from seal_core.data.pairs import load_pairs
 
     p = load_pairs().pairs.head(n)
     return p["chosen_full"].tolist() + p["rejected_full"].tolist()

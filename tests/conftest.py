@@ -31,3 +31,9 @@ def pair_rm_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def chat_rm_path(tmp_path_factory):
     return build_tiny_chat_rm(tmp_path_factory.mktemp("chat_rm"))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/expected/ from the current CLI outputs"
+    )

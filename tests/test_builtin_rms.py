@@ -5,12 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from seal_core.builtin_rms import POST_NAME, PRE_NAME
-from seal_core.encoders import Encoder, local_model_path, verify_model_files
 from seal_core.errors import SealInputError
-from seal_core.rewards import list_models, load_reward_model
+from seal_core.models import POST_NAME, PRE_NAME, BTHead, list_models, load_reward_model, train_bt_head
+from seal_core.models.encoder import Encoder, local_model_path, verify_model_files
+from seal_core.models.heads import SHIPPED_HEAD, compose
 from seal_core.scoring import score_pairs
-from seal_core.train_rm import SHIPPED_HEAD, BTHead, compose, train_bt_head
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,9 @@ import threading
 import numpy as np
 import pytest
 
-from seal_core.builtin_rms import BTRewardModel, PrincipleRewardModel
-from seal_core.encoders import MAX_TOKENS, Encoder
-from seal_core.rewards import RewardModelConfig, load_reward_model
-from seal_core.train_rm import compose
+from seal_core.models import BTRewardModel, PrincipleRewardModel, RewardModelConfig, load_reward_model
+from seal_core.models.encoder import MAX_TOKENS, Encoder
+from seal_core.models.heads import compose
 
 N_THREADS = 8
 ROUNDS = 2

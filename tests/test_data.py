@@ -8,15 +8,16 @@ import pytest
 
 from seal_core.data import (
     BUNDLED_SAMPLE,
+    SliceSpec,
     content_hash,
     load_pairs,
     pairs_from_records,
     parse_turns,
     render_transcript,
+    slice_pairs,
     split_transcript,
 )
 from seal_core.errors import OfflineError, SealInputError
-from seal_core.slices import SliceSpec, slice_pairs
 
 HH = {
     "chosen": "\n\nHuman: How do I bake bread?\n\nAssistant: Mix flour and water.\n\nHuman: Then?\n\nAssistant: Knead it.",

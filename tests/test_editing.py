@@ -2,9 +2,8 @@ import math
 
 import pytest
 
-from seal_core.builtin_rms import POST_NAME
 from seal_core.editing import diff_as_text, p_chosen, sentence_attribution, split_sentences, word_diff
-from seal_core.rewards import load_reward_model
+from seal_core.models import POST_NAME, load_reward_model
 
 
 def test_word_diff_runs():

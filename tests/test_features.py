@@ -12,10 +12,12 @@ from seal_core.features import (
     RulesFeaturizer,
     feature_roles,
     get_featurizer,
+    import_seal_labels,
     label_pairs,
+    labeler_agreement,
+    read_features,
     rules_quality,
 )
-from seal_core.labels_io import import_seal_labels, labeler_agreement, read_features
 
 HAND = Path(__file__).parent / "data" / "hand_labels.jsonl"
 

@@ -10,7 +10,7 @@ import pytest
 
 from seal_core.errors import SealInputError
 from seal_core.features import SEAL_KEYS, LabelCache, label_pairs
-from seal_core.llm_labeler import EndpointConfig, LLMFeaturizer, build_prompt
+from seal_core.features.llm import EndpointConfig, LLMFeaturizer, build_prompt
 
 
 def good_reply(prompt: str) -> dict:

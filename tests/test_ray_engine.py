@@ -8,8 +8,8 @@ import pytest
 
 from seal_core.data import load_pairs
 from seal_core.errors import SealInputError
+from seal_core.models import RewardModelConfig, load_reward_model
 from seal_core.ray_engine import equal_scores, require_ray, score_pairs_ray
-from seal_core.rewards import RewardModelConfig, load_reward_model
 from seal_core.scoring import ScoreCache, score_pairs
 from seal_core.testing import build_tiny_pair_rm
 

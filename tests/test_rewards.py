@@ -6,7 +6,7 @@ import torch
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from seal_core.errors import OfflineError, SealInputError
-from seal_core.rewards import HFRewardModel, RewardModelConfig, list_models, load_reward_model
+from seal_core.models import HFRewardModel, RewardModelConfig, list_models, load_reward_model
 from seal_core.testing import build_tiny_chat_rm, build_tiny_pair_rm
 
 

@@ -109,7 +109,7 @@ def test_robustness_scores_recover_an_lpm():
 
 
 def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
-    from seal_core.rewards import load_reward_model
+    from seal_core.models import load_reward_model
 
     rm = load_reward_model(str(pair_rm_path))
     pairs = sample.pairs.head(30)
@@ -131,7 +131,7 @@ def test_rewrite_rules_and_llm_rewrites(sample, tmp_path):
     from test_llm_labeler import FakeLLM
 
     from seal_core.features import LabelCache
-    from seal_core.llm_labeler import ChatClient, EndpointConfig
+    from seal_core.features.llm import ChatClient, EndpointConfig
 
     assert check_rewrite("Human: a", "") == "empty"
     assert check_rewrite("Human: a\nAssistant: b", "Human: a\nAssistant: b") == "identical to the original"

@@ -10,7 +10,7 @@ import pytest
 
 from seal_core.data import pairs_from_records
 from seal_core.errors import SealInputError
-from seal_core.rewards import HFRewardModel, RewardModelConfig
+from seal_core.models import HFRewardModel, RewardModelConfig
 from seal_core.scoring import SCORE_COLUMNS, ScoreCache, read_scores, score_pairs, write_scores
 
 
@@ -78,7 +78,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from seal_core.data import load_pairs
-    from seal_core.rewards import load_reward_model
+    from seal_core.models import load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs
 
     rm = load_reward_model(sys.argv[1], batch_size=4)

@@ -6,9 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from seal_core.errors import SealInputError
-from seal_core.features import label_pairs
-from seal_core.labels_io import import_seal_labels, read_features
-from seal_core.llm_labeler import LLMFeaturizer
+from seal_core.features import import_seal_labels, label_pairs, read_features
+from seal_core.features.llm import LLMFeaturizer
 from ui.errors import user_errors
 from ui.loaders import get_features, label_cache
 from ui.secrets import llm_settings

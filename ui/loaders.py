@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from seal_core.data import LoadResult, content_hash, load_pairs
-from seal_core.rewards import RewardModel, RewardModelConfig, load_reward_model
+from seal_core.models import RewardModel, RewardModelConfig, load_reward_model
 from seal_core.scoring import ScoreCache, score_pairs
 from ui.progress import progress
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from seal_core.data import LoadResult
+from seal_core.data import LoadResult, SliceSpec, slice_pairs
 from seal_core.errors import SealInputError
-from seal_core.rewards import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
-from seal_core.slices import SliceSpec, slice_pairs
+from seal_core.models import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from ui import loaders
 from ui.upload import checked_path, friendly, upload_control
 

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from seal_core.features import feature_roles
-from seal_core.labels_io import labeler_agreement
+from seal_core.features import feature_roles, labeler_agreement
 from seal_core.metrics.imprint import describe_top, feature_imprint
 from ui.charts import imprint_forest
 from ui.errors import user_errors

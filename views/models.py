@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from seal_core.rewards import list_models
+from seal_core.models import list_models
 
 st.title("Model cards")
 st.caption(

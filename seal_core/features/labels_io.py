@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from seal_core.errors import SealInputError
-from seal_core.features import SEAL_KEYS, _code_value, regression_columns
+from seal_core.features.taxonomy import SEAL_KEYS, code_value, regression_columns
+
+__all__ = ["import_seal_labels", "labeler_agreement", "read_features"]
 
 
 def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFrame:
@@ -64,7 +66,7 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
     out = pd.DataFrame({"row_id": pd.to_numeric(df["row_id"], errors="coerce"), "side": side})
     for k in keys:
         try:
-            out[k] = [_code_value(v, SEAL_KEYS[k]) for v in df[k]]
+            out[k] = [code_value(v, SEAL_KEYS[k]) for v in df[k]]
         except SealInputError as e:
             raise SealInputError(f"{path.name} column {k}: {e}") from None
     ids = pairs[["row_id", "pair_id"]]

@@ -10,6 +10,8 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 
+__all__ = ["FilterOp", "SliceSpec", "slice_pairs"]
+
 FilterOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "contains"]
 _OPS = {
     "==": lambda s, v: s == v,

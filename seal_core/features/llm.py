@@ -28,7 +28,11 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from seal_core.errors import SealInputError
-from seal_core.features import SEAL_KEYS, SEAL_TARGETS, FeatureSpec, Featurizer, _code_value
+from seal_core.features.labelling import Featurizer
+from seal_core.features.taxonomy import SEAL_KEYS, SEAL_TARGETS, FeatureSpec, code_value
+from seal_core.storage import text_key
+
+__all__ = ["ChatClient", "CostEstimate", "EndpointConfig", "LLMFeaturizer", "LabelRequestError", "build_prompt"]
 
 PROMPT_VERSION = "seal-v1-newline"
 WIKIPEDIA_CATEGORIES = [
@@ -244,11 +248,9 @@ class LLMFeaturizer(Featurizer):
 
     def estimate(self, pairs: pd.DataFrame, *, cache=None) -> CostEstimate:
         """Tokens (≈ characters / 4) and cost of labelling every not-yet-labelled text of ``pairs``."""
-        from seal_core.features import _text_key
-
         prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
         responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
-        texts = {_text_key(p, r): p + "Assistant: " + r for p, r in zip(prompts, responses)}
+        texts = {text_key(p, r): p + "Assistant: " + r for p, r in zip(prompts, responses)}
         done = cache.get_many(self.key, list(texts)) if cache is not None else {}
         todo = [t for k, t in texts.items() if k not in done]
         overhead = len(build_prompt(""))
@@ -306,6 +308,6 @@ def _parse_labels(content: str) -> dict:
         missing, extra = sorted(set(SEAL_KEYS) - keys), sorted(keys - set(SEAL_KEYS))
         raise _Retry(f"wrong keys (missing {missing[:3]}{'…' if len(missing) > 3 else ''}, extra {extra[:3]})")
     try:
-        return {k: _code_value(obj[k], kind) for k, kind in SEAL_KEYS.items()}
+        return {k: code_value(obj[k], kind) for k, kind in SEAL_KEYS.items()}
     except SealInputError as e:
         raise _Retry(f"bad value: {e}") from None

@@ -1,0 +1,33 @@
+"""``seal`` (also ``python -m seal_core``): parse the arguments, run the command, turn input errors into exit 2."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+
+from seal_core.cli.commands import COMMANDS
+from seal_core.cli.parser import build_parser
+from seal_core.errors import SealInputError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.showwarning = lambda msg, *a, **k: print(f"warning: {msg}", file=sys.stderr)
+            return COMMANDS[args.command](args)
+    except SealInputError as e:
+        print(f"seal {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; every batch scored so far is kept in the cache", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""Load and validate preference data into the Pairs table (slices: :mod:`seal_core.data.slices`).
+
+The Pairs table has one row per preference pair (see ``docs`` in the README):
+
+``pair_id``            stable id: the given ``pair_id``/``id`` column, else a content hash of both transcripts
+``prompt_chosen``      history before the last ``Assistant:`` turn of the chosen transcript (SEAL's split)
+``prompt_rejected``    the same for the rejected transcript
+``chosen``/``rejected`` the last assistant response, without the ``"Assistant: "`` marker
+``chosen_full``/``rejected_full`` the whole transcripts (what an LM labeler sees)
+``source``             dataset name
+``row_id``             0-based position of the record in its file / split (SEAL's ``row_id``)
+``identical``          chosen and rejected transcripts are the same text (an unavoidable tie)
+``empty_response``     the last assistant response of either side is empty (kept: RMs can score it)
+
+plus any other columns of the input, kept as they are (renamed ``meta_<name>`` on a clash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from seal_core.data import hub
+from seal_core.data.readers import iter_file
+from seal_core.data.transcripts import RowError, normalize_record
+from seal_core.errors import SealInputError
+from seal_core.storage import DATA_FILES
+
+__all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "content_hash", "load_pairs",
+           "pairs_from_records"]  # fmt: skip
+
+BUNDLED_SAMPLE = DATA_FILES / "hh-rlhf-harmless-base-test.dev.jsonl.gz"
+BUNDLED_NAME = "hh-rlhf harmless-base test (bundled sample)"
+PAIR_COLUMNS = [
+    "pair_id",
+    "prompt_chosen",
+    "prompt_rejected",
+    "chosen",
+    "rejected",
+    "chosen_full",
+    "rejected_full",
+    "source",
+    "row_id",
+    "identical",
+    "empty_response",
+]
+_ID_COLUMNS = ("pair_id", "id")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load_pairs` returns.
+
+    Attributes
+    ----------
+    pairs : DataFrame
+        The Pairs table.
+    skipped : DataFrame
+        One row per record that was skipped in lenient mode: ``where`` (file and line/row) and ``reason``.
+    source : str
+        Human-readable name of the data source.
+    input_format : str
+        ``"hh-rlhf"`` or ``"trl"``.
+    warnings : tuple of str
+        Things worth telling the user that did not stop the load (identical pairs, empty responses).
+    """
+
+    pairs: pd.DataFrame
+    skipped: pd.DataFrame
+    source: str
+    input_format: str
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _detect_format(columns: Iterable[str], where: str) -> str:
+    cols = set(columns)
+    if {"chosen", "rejected"} <= cols:
+        return "trl" if "prompt" in cols else "hh-rlhf"
+    missing = sorted({"chosen", "rejected"} - cols)
+    raise SealInputError(
+        f"{where}: missing column(s) {', '.join(repr(m) for m in missing)}; found columns {sorted(cols)}. "
+        "Expected hh-rlhf columns (chosen, rejected: full transcripts) or TRL columns (prompt, chosen, rejected)."
+    )
+
+
+def _content_id(chosen_full: str, rejected_full: str) -> str:
+    return hashlib.blake2b(f"{chosen_full}\x1f{rejected_full}".encode(), digest_size=8).hexdigest()
+
+
+def load_pairs(
+    source: str | os.PathLike | None = None,
+    *,
+    config: str | None = None,
+    split: str = "train",
+    strict: bool = True,
+    name: str | None = None,
+) -> LoadResult:
+    """Load preference pairs from a local file, a Hugging Face dataset id, or the bundled sample.
+
+    Parameters
+    ----------
+    source : str or path, optional
+        A local ``.jsonl``/``.json``/``.csv``/``.tsv``/``.parquet`` file (``.gz`` ok) or a hub dataset id such as
+        ``Anthropic/hh-rlhf``. ``None`` loads the bundled 1,800-pair hh-rlhf sample.
+    config, split : str, optional
+        Hub dataset config and split (ignored for local files).
+    strict : bool, default True
+        Stop at the first bad record with a message naming it. With ``strict=False`` bad records are skipped and
+        every one is listed in ``LoadResult.skipped`` with its reason.
+    name : str, optional
+        The ``source`` value written into every row (defaults to the file name or dataset id).
+
+    Returns
+    -------
+    LoadResult
+
+    Examples
+    --------
+    >>> res = load_pairs()
+    >>> len(res.pairs), res.input_format
+    (1800, 'hh-rlhf')
+    >>> res.pairs.loc[0, "chosen_full"] == res.pairs.loc[0, "prompt_chosen"] + "Assistant: " + res.pairs.loc[0, "chosen"]
+    True
+    """
+    if source is None or str(source) == "":
+        path: Path | None = BUNDLED_SAMPLE
+        name = name or BUNDLED_NAME
+    else:
+        path = Path(os.fspath(source)).expanduser()
+        if not path.exists():
+            text = str(source)
+            file_like = Path(text).suffix.lower() in {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".gz"}
+            looks_like_hub_id = re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not file_like
+            if not looks_like_hub_id:
+                raise SealInputError(f"file not found: {text}")
+            path = None
+            name = name or (f"{text}/{config}:{split}" if config else f"{text}:{split}")
+        elif path.is_dir():
+            raise SealInputError(f"{path} is a directory; pass a data file (.jsonl, .json, .csv, .parquet)")
+        else:
+            name = name or path.name
+    records = iter_file(path, strict) if path is not None else hub.iter_hub(str(source), config, split)
+    return _build(records, name=name, strict=strict)
+
+
+def pairs_from_records(
+    records: Iterable[Mapping[str, Any]], *, name: str = "records", strict: bool = True
+) -> LoadResult:
+    """Build the Pairs table from in-memory records (hh-rlhf or TRL dicts)."""
+    return _build(((f"{name} item {i + 1}", dict(r)) for i, r in enumerate(records)), name=name, strict=strict)
+
+
+def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict: bool) -> LoadResult:
+    rows: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    fmt: str | None = None
+    seen_ids: dict[str, str] = {}
+    for row_id, (where, rec) in enumerate(records):
+        try:
+            if isinstance(rec, RowError):
+                raise rec
+            if fmt is None:
+                fmt = _detect_format(rec.keys(), where)
+            norm = normalize_record(rec, fmt)
+        except RowError as e:
+            if strict:
+                raise SealInputError(
+                    f"{where}: {e}. Fix the record, or load leniently (--lenient / 'skip bad rows') to skip it."
+                ) from None
+            skipped.append({"where": where, "row_id": row_id, "reason": str(e)})
+            continue
+        given = next((rec[c] for c in _ID_COLUMNS if c in rec and rec[c] not in (None, "")), None)
+        if given is not None:
+            pid = str(given)
+            if pid in seen_ids:
+                msg = f"{where}: duplicate pair id {pid!r} (first seen at {seen_ids[pid]}); ids must be unique"
+                if strict:
+                    raise SealInputError(msg + ". Fix the ids, or drop the id column to use content hashes.")
+                skipped.append({"where": where, "row_id": row_id, "reason": f"duplicate pair id {pid!r}"})
+                continue
+        else:
+            base = _content_id(norm["chosen_full"], norm["rejected_full"])
+            pid, k = base, 1
+            while pid in seen_ids:  # duplicated records get -2, -3 ... in load order
+                k += 1
+                pid = f"{base}-{k}"
+        seen_ids[pid] = where
+        meta = {}
+        for key, value in rec.items():
+            if key in ("chosen", "rejected", "prompt") or key in _ID_COLUMNS:
+                continue
+            meta[f"meta_{key}" if key in PAIR_COLUMNS else key] = value
+        rows.append(
+            {
+                "pair_id": pid,
+                **norm,
+                "source": name,
+                "row_id": row_id,
+                "identical": norm["chosen_full"] == norm["rejected_full"],
+                "empty_response": not norm["chosen"].strip() or not norm["rejected"].strip(),
+                **meta,
+            }
+        )
+    if fmt is None and not skipped:
+        raise SealInputError(f"{name}: no records found; the file is empty")
+    pairs = pd.DataFrame(rows, columns=None if rows else PAIR_COLUMNS)
+    notes = []
+    if len(pairs):
+        n_ident = int(pairs["identical"].sum())
+        if n_ident:
+            notes.append(f"{n_ident} pair(s) have identical chosen and rejected texts; kept and flagged as ties")
+        n_empty = int(pairs["empty_response"].sum())
+        if n_empty:
+            notes.append(f"{n_empty} pair(s) have an empty last response on one side; kept (RMs can score them)")
+    else:
+        notes.append("every record was skipped; see the skipped table")
+    if skipped:
+        notes.append(f"{len(skipped)} record(s) skipped; see the skipped table for each reason")
+    return LoadResult(
+        pairs=pairs,
+        skipped=pd.DataFrame(skipped, columns=["where", "row_id", "reason"]),
+        source=name,
+        input_format=fmt or "unknown",
+        warnings=tuple(notes),
+    )
+
+
+def content_hash(pairs: pd.DataFrame) -> str:
+    """A short hash of a Pairs table's content (ids and transcripts), for cache keys.
+
+    Examples
+    --------
+    >>> p = load_pairs().pairs
+    >>> content_hash(p) == content_hash(p.copy()) and content_hash(p) != content_hash(p.iloc[:10])
+    True
+    """
+    cols = ["pair_id", "chosen_full", "rejected_full"]
+    h = pd.util.hash_pandas_object(pairs[cols], index=False).to_numpy()
+    return hashlib.blake2b(h.tobytes(), digest_size=12).hexdigest()

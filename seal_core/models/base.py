@@ -1,0 +1,159 @@
+"""The reward-model interface: a config, batch scores, and the abstract :class:`RewardModel`.
+
+A reward model scores a batch of (prompt, response) pairs and returns float64 scores with token counts and
+truncation flags. ``prompt`` is an hh-rlhf style history (``"\\n\\nHuman: ...\\n\\n"``, as in the Pairs table) and
+``response`` the bare last assistant response.
+
+Input formats (how a (prompt, response) becomes model input):
+
+``pair``           ``tokenizer(prompt, "Assistant: " + response)``: SEAL's call of the OpenAssistant RMs, byte for byte.
+``chat_template``  the tokenizer's chat template over the parsed turns plus the response (modern RMs).
+``raw``            the whole transcript ``prompt + "Assistant: " + response`` as one sequence.
+
+Truncation keeps the response: the prompt is cut from the left (oldest turns first); only a response that alone
+exceeds the budget is cut, from its end. Every cut is reported per text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from seal_core.errors import SealInputError
+
+__all__ = ["DTYPES", "INPUT_FORMATS", "BatchScores", "InputFormat", "RewardModel", "RewardModelConfig",
+           "validate_config"]  # fmt: skip
+
+InputFormat = Literal["pair", "chat_template", "raw"]
+INPUT_FORMATS: tuple[str, ...] = ("pair", "chat_template", "raw")
+DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class RewardModelConfig:
+    """How to load and call a reward model.
+
+    Attributes
+    ----------
+    model : str
+        A built-in model name (``seal models``), a Hugging Face hub id, or a local directory.
+    revision : str, optional
+        Hub revision (branch, tag or commit). Ignored for local paths and built-ins.
+    input_format : {"pair", "chat_template", "raw"}
+        See the module docstring. ``pair`` is SEAL's format for the OpenAssistant RMs.
+    max_length : int, optional
+        Token budget per text; default: the smaller of the tokenizer's and the model's limits (at most 4096).
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` (CUDA when available, else CPU).
+    dtype : {"float32", "float16", "bfloat16"}
+        Weights dtype. Scores are always returned as float64.
+    batch_size : int, optional
+        Texts per forward pass; default 4 on CPU (compute-bound there: bigger batches only add padding) and 32 on
+        accelerators.
+    trust_remote_code : bool
+        Passed to ``from_pretrained``; needed by a few hub RMs with custom code.
+    """
+
+    model: str
+    revision: str | None = None
+    input_format: InputFormat = "pair"
+    max_length: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+    batch_size: int | None = None
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Scores for one batch, aligned with its inputs."""
+
+    scores: np.ndarray  # float64
+    n_tokens: np.ndarray  # tokens fed to the model
+    prompt_tokens_cut: np.ndarray  # prompt tokens dropped to fit max_length
+    response_tokens_cut: np.ndarray  # response tokens dropped (only when the response alone is too long)
+
+
+class RewardModel(ABC):
+    """Score (prompt, response) pairs. Subclasses implement :meth:`_score`; :meth:`score` validates and locks.
+
+    One instance may serve many app sessions at once, so tokenize + forward run under a lock.
+    """
+
+    name: str
+    revision: str
+    input_format: str
+    max_length: int
+    dtype: str
+    device: str = "cpu"
+    batch_size: int = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """The ``model`` value of the Scores table: id plus revision."""
+        return f"{self.name}@{self.revision}"
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Everything a score depends on; also the score-cache key."""
+        return {
+            "model": self.name,
+            "revision": self.revision,
+            "input_format": self.input_format,
+            "max_length": self.max_length,
+            "dtype": self.dtype,
+        }
+
+    @property
+    def cache_key(self) -> str:
+        blob = json.dumps(self.provenance, sort_keys=True).encode()
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def score(self, prompts: Sequence[str], responses: Sequence[str]) -> BatchScores:
+        """Score one batch. ``prompts[i]`` is the history before ``responses[i]``."""
+        if len(prompts) != len(responses):
+            raise SealInputError(f"got {len(prompts)} prompts but {len(responses)} responses; they must pair up")
+        if not len(prompts):
+            z = np.zeros(0, dtype=np.int64)
+            return BatchScores(np.zeros(0), z, z, z)
+        with self._lock:
+            out = self._score(list(prompts), list(responses))
+        return BatchScores(
+            np.asarray(out.scores, dtype=np.float64),
+            np.asarray(out.n_tokens, dtype=np.int64),
+            np.asarray(out.prompt_tokens_cut, dtype=np.int64),
+            np.asarray(out.response_tokens_cut, dtype=np.int64),
+        )
+
+    def score_one(self, prompt: str, response: str) -> float:
+        return float(self.score([prompt], [response]).scores[0])
+
+    def length_hint(self, prompt: str, response: str) -> int:
+        """A cheap proxy of input length, used to sort texts into batches of similar length."""
+        return len(prompt) + len(response)
+
+    @abstractmethod
+    def _score(self, prompts: list[str], responses: list[str]) -> BatchScores: ...
+
+
+def validate_config(config: RewardModelConfig) -> None:
+    if not isinstance(config.model, str) or not config.model.strip():
+        raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
+    if config.input_format not in INPUT_FORMATS:
+        raise SealInputError(f"unknown input format {config.input_format!r}; expected one of {list(INPUT_FORMATS)}")
+    if config.dtype not in DTYPES:
+        raise SealInputError(f"unknown dtype {config.dtype!r}; expected one of {list(DTYPES)}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
+    if config.max_length is not None and config.max_length < 8:
+        raise SealInputError(f"max_length must be at least 8 tokens, got {config.max_length}")

@@ -1,0 +1,106 @@
+"""What the built-in MiniLM reward models see, and the Bradley-Terry head file the trained one reads.
+
+Features of a (prompt, response) text: the unit embedding of "last human turn + response" (the human turn cut from
+the left so the response fits the encoder's 256 tokens) concatenated with the unit embedding of the response alone
+(768 numbers). A :class:`BTHead` holds the weights ``w`` of the reward ``w · features`` and the card of its training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seal_core.data.transcripts import parse_turns
+from seal_core.errors import SealInputError
+from seal_core.models.encoder import MAX_TOKENS, Encoder
+from seal_core.storage import DATA_FILES, atomic_write
+
+__all__ = ["SHIPPED_HEAD", "BTHead", "Composed", "compose", "features", "last_human_turn"]
+
+SHIPPED_HEAD = DATA_FILES / "minilm_bt_head.json"
+
+
+def last_human_turn(prompt: str) -> str:
+    turns = [t["content"] for t in parse_turns(prompt.removesuffix("\n\n")) if t["role"] == "user"]
+    return turns[-1] if turns else ""
+
+
+@dataclass(frozen=True)
+class Composed:
+    contextual: list[str]  # "last human turn\n\nresponse", the human turn cut from the left to fit
+    responses: list[str]
+    n_tokens: np.ndarray
+    prompt_tokens_cut: np.ndarray
+    response_tokens_cut: np.ndarray
+
+
+def compose(encoder: Encoder, prompts: list[str], responses: list[str]) -> Composed:
+    """Build the encoder inputs, keeping the whole response in view (up to the encoder's limit)."""
+    humans = [last_human_turn(p) for p in prompts]
+    budget = MAX_TOKENS - 2  # [CLS] and [SEP]
+    r_tok = encoder.tokenize(responses)["input_ids"]  # under the encoder's lock: its tokenizer is shared
+    h_enc = encoder.tokenize(humans, offsets=True)
+    texts, n_tok, pcut, rcut = [], [], [], []
+    for human, response, r_ids, h_ids, offsets in zip(
+        humans, responses, r_tok, h_enc["input_ids"], h_enc["offset_mapping"]
+    ):
+        keep = max(0, budget - len(r_ids))
+        cut = max(0, len(h_ids) - keep)
+        if cut:
+            human = human[offsets[cut][0] :] if cut < len(h_ids) else ""
+        texts.append(f"{human}\n\n{response}" if human else response)
+        n_tok.append(min(budget, len(h_ids) - cut + len(r_ids)) + 2)
+        pcut.append(cut)
+        rcut.append(max(0, len(r_ids) - budget))
+    return Composed(texts, list(responses), np.array(n_tok), np.array(pcut), np.array(rcut))
+
+
+def features(encoder: Encoder, prompts: list[str], responses: list[str]) -> tuple[np.ndarray, Composed]:
+    """The 768 features of each text, and how the texts were composed."""
+    comp = compose(encoder, prompts, responses)
+    vecs = encoder.embed(comp.contextual + comp.responses)
+    n = len(prompts)
+    return np.hstack([vecs[:n], vecs[n:]]).astype(np.float64), comp
+
+
+@dataclass(frozen=True)
+class BTHead:
+    """A trained Bradley-Terry head and its card."""
+
+    weights: list[float]
+    C: float
+    seed: int
+    folds: int
+    trained_on: str
+    n_pairs: int
+    data_hash: str
+    cv_accuracy: float
+    cv_accuracy_sd: float
+    in_sample_accuracy: float
+    baselines: dict[str, float] = field(default_factory=dict)
+    encoder: str = ""
+
+    @property
+    def digest(self) -> str:
+        return hashlib.blake2b(np.asarray(self.weights, dtype=np.float64).tobytes(), digest_size=8).hexdigest()
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the head as JSON atomically."""
+        return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(asdict(self), indent=1) + "\n"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BTHead:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+            head = cls(**data)
+        except (OSError, json.JSONDecodeError, TypeError) as e:
+            raise SealInputError(f"{path} is not a reward-model head written by `seal train-rm` ({e})") from None
+        if len(head.weights) != 768:
+            raise SealInputError(f"{path}: expected 768 weights, found {len(head.weights)}")
+        return head

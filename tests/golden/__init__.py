@@ -1,0 +1,1 @@
+"""Golden outputs of the ``seal`` command (see ``harness.py``)."""
