@@ -93,7 +93,7 @@ def review_store():
 def get_similarity(pairs: pd.DataFrame) -> pd.Series:
     """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash. The bundled sample's
     response embeddings ship with the package; other texts are embedded with a progress bar."""
-    from seal_core.embedding_seed import response_similarity
+    from seal_core.models.embedding_seed import response_similarity
 
     store, lock = _memo()
     key = ("similarity", content_hash(pairs))

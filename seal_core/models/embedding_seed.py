@@ -3,7 +3,7 @@
 The file ``data_files/bundled_response_embeddings.npz`` holds the all-MiniLM-L6-v2 embedding (float16, unit norm) of
 every distinct response of the bundled hh-rlhf sample, keyed by the same text hash as the encoder's cache. Texts not
 in the file (other data, edited texts) are embedded in batches, with a progress callback. Regenerate after changing
-the encoder or the sample with ``python -m seal_core.embedding_seed``.
+the encoder or the sample with ``python -m seal_core.models.embedding_seed``.
 
 float16 keeps the file at ~2.7 MB; the cosine of two float16 unit vectors differs from float32 by about 1e-3, which
 is far below what the ``near_identical`` ambiguity component resolves (it grades cosines from 0.8 to 1 in steps
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SEED_FILE = Path(__file__).parent / "data_files" / "bundled_response_embeddings.npz"
+SEED_FILE = Path(__file__).parents[1] / "data_files" / "bundled_response_embeddings.npz"
 BATCH = 64
 _seed: dict[bytes, np.ndarray] | None = None
 _seed_lock = threading.Lock()
@@ -72,7 +72,7 @@ def embed_responses(texts: Sequence[str], *, progress: Callable[[int, int], None
         else:
             missing.setdefault(k, t)
     if missing:
-        from seal_core.encoders import Encoder
+        from seal_core.models.encoder import Encoder
 
         enc, todo, got = Encoder.shared(), list(missing.items()), {}
         for start in range(0, len(todo), BATCH):
@@ -108,7 +108,7 @@ def response_similarity(pairs: pd.DataFrame, *, progress: Callable[[int, int], N
 def write_seed(path: Path = SEED_FILE) -> Path:
     """Embed every distinct response of the bundled sample and write the seed file (float16)."""
     from seal_core.data import load_pairs
-    from seal_core.encoders import Encoder
+    from seal_core.models.encoder import Encoder
 
     pairs = load_pairs().pairs
     texts = sorted(set(pairs["chosen"]) | set(pairs["rejected"]))
