@@ -22,17 +22,27 @@ def reviewer_input() -> str:
     return name
 
 
-def linked_position(queue_ids: list[str], ranked_ids: list[str]) -> tuple[list[str], int | None]:
-    """The queue to walk and the position a ``?pair=`` link asks for, once per link.
+def linked_queue(queue_ids: list[str], ranked_ids: list[str]) -> tuple[list[str], int | None]:
+    """The queue to walk, and the position to jump to when a new ``?pair=`` link arrives.
 
-    A linked pair in the slice is opened even when the queue's filters leave it out (reviewed already, below a
-    threshold): it is put in front of the queue. Returns ``(queue_ids, position or None)``.
+    A linked pair of the slice opens even when the queue's filters leave it out (reviewed already, below a
+    threshold): it stays pinned in front of the queue until the reviewer records a verdict or moves on
+    (:func:`unpin`). Returns ``(ids, position or None)``.
     """
+    state = st.session_state
     link = st.query_params.get("pair")
-    if not link or link not in ranked_ids:
-        return queue_ids, None
-    ids = queue_ids if link in queue_ids else [link, *queue_ids]
-    if st.session_state.get("triage_link_used") == link:
-        return ids, None
-    st.session_state["triage_link_used"] = link
-    return ids, ids.index(link)
+    jump = False
+    if link and link in ranked_ids and state.get("triage_link_used") != link:
+        state["triage_link_used"] = state["triage_pinned"] = link
+        jump = True
+    pinned = state.get("triage_pinned")
+    extra = pinned in ranked_ids and pinned not in queue_ids
+    state["triage_pinned_extra"] = extra
+    ids = [pinned, *queue_ids] if extra else list(queue_ids)
+    return ids, (ids.index(pinned) if jump else None)
+
+
+def unpin() -> int:
+    """Release a linked pair pinned in front of the queue; returns how many places the queue shifts (0 or 1)."""
+    pinned = st.session_state.pop("triage_pinned", None)
+    return int(pinned is not None and st.session_state.pop("triage_pinned_extra", False))

@@ -9,7 +9,6 @@ import asyncio
 import concurrent.futures
 import re
 
-import pytest
 from e2e_helpers import (
     LAUNCH_ARGS,
     PAGE_TIMEOUT_MS,
@@ -104,7 +103,8 @@ async def _editor_session(browser, url: str, text: str) -> tuple[list[str], list
     values = []
     for i in range(3):
         box = pg.get_by_label("Chosen by people (editable)")
-        await box.fill(f"{text} (edit {i}) " + "and more words " * (40 * i))
+        # different words each time, long enough that the batch needs padding (the models read 256 tokens)
+        await box.fill(f"Edit {i}: {text} " + f"Here is a longer answer number {i} with more words. " * (8 * i))
         await box.press("Control+Enter")
         await asyncio.sleep(0.2)
         await _async_idle(pg)
@@ -152,14 +152,6 @@ def test_four_simultaneous_editors_see_no_error(app_server, chromium_path, sampl
     for values, errors, _ in results:
         assert not errors, errors
         assert len(set(values)) == 3, values  # every edit moved the score
-
-
-@pytest.mark.parametrize("query", ["search=zzqxj-no-such-text", "first=1", "first=3", "data=six"])
-def test_every_page_loads_on_edge_slices(app_server, page, query, browser_data):
-    query = query.replace("data=six", f"data={browser_data / 'six.jsonl'}")
-    for path in each_page(page, f"{app_server.url}/?{query}"):
-        assert not page.locator("[data-testid=stException]").count(), (path, query, error_texts(page))
-        assert not error_texts(page), (path, query, error_texts(page))
 
 
 def test_an_uploaded_file_loads_and_stays_for_the_session(app_server, page, browser_data):
