@@ -149,10 +149,12 @@ def _gamma(ctx: Ctx, features: pd.DataFrame, targets: Sequence[str]) -> Finding 
     sentence = (f"When the automatic labels judge the rejected response better (on {judged}), {who} prefers it in "
                 f"{share_of(kr, nr, lo, hi, 'pair')}, against {fmt_pct(kc / nc)} when they "
                 f"judge the chosen response better.")  # fmt: skip
-    why = (
-        "Where the content and the human label disagree, the model often sides with the content: some of its "
-        "'mistakes' may be mislabeled pairs rather than a flaw of the model."
-    )
+    if kr / nr > kc / nc:
+        why = ("Where the content and the human label disagree, the model often sides with the content: some of its "
+               "'mistakes' may be mislabeled pairs rather than a flaw of the model.")  # fmt: skip
+    else:
+        why = ("The model goes against what the labels see in the responses, so its mistakes are not explained by "
+               "mislabeled pairs: it has learned something other than what the labels check.")  # fmt: skip
     rows = [share_row(GAMMA[g].name, *cells[g]) for g in "cir"]
     chart = ChartSpec("bars", pd.DataFrame(rows), "How often the model prefers the rejected response, by what the "
                       "labels say", "Share of pairs (95% CI)", domain=(0, 1))  # fmt: skip
