@@ -61,9 +61,14 @@ def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.D
 
 @st.cache_resource
 def label_cache():
-    from seal_core.features import LabelCache
+    """The label cache, warmed once with the shipped rule labels of the bundled sample (a fresh start labels
+    nothing on the bundled data)."""
+    from seal_core.features import LabelCache, RulesFeaturizer
+    from seal_core.features.seed import warm_label_cache
 
-    return LabelCache()
+    cache = LabelCache()
+    warm_label_cache(cache, RulesFeaturizer().key)
+    return cache
 
 
 def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
