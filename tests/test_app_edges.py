@@ -106,3 +106,34 @@ def test_data_roots_refuse_paths_outside_with_one_message_and_allow_inside(local
     at.text_input(key="data_path").set_value("ok.jsonl").run()  # relative to a data root
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.metric[0].value == "3"
+
+
+def test_triage_remembers_the_reviewer_and_a_link_opens_exactly_its_pair_even_when_reviewed(sample):
+    from seal_core.review import ReviewStore
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update({"first": "20", "reviewer": "ana"})
+    at.run()
+    at.switch_page("views/triage.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.text_input(key="triage_reviewer").value == "ana"
+    assert at.query_params["reviewer"] == "ana"
+    pid = at.query_params["pair"]
+    assert not at.button(key="triage_keep").disabled
+    at.button(key="triage_keep").click().run()
+    assert at.query_params["pair"] != pid  # the reviewed pair left the 'not yet reviewed' queue
+    assert ReviewStore().current().iloc[-1].pair_id == pid
+
+    # a shared link to the reviewed pair opens exactly that pair, with the verdict shown
+    link = AppTest.from_file(APP, default_timeout=300)
+    link.query_params.update({"first": "20", "reviewer": "ana", "pair": pid})
+    link.run()
+    link.switch_page("views/triage.py").run()
+    assert not link.exception and not link.error, [e.value for e in link.error]
+    assert link.query_params["pair"] == pid
+    assert any("Your current verdict: keep" in c.value for c in link.caption)
+    link.button(key="triage_next").click().run()  # moving on releases it: the first pair of the queue follows
+    assert link.query_params["pair"] != pid
+    assert link.button(key="triage_prev").disabled  # the reviewed pair is no longer pinned in front of the queue

@@ -63,3 +63,14 @@ def section(what: str, *, needs: str = "") -> Iterator[None]:
         st.info(f"{what}: {e}" + (f" {needs}" if needs else ""))
     except Exception as e:  # noqa: BLE001
         show_unexpected(e, what)
+
+
+@contextmanager
+def needs(what: str) -> Iterator[None]:
+    """Run what the rest of the page depends on; when the data cannot support it (a :class:`SealInputError`: too
+    few pairs, nothing that varies…), say so in a note and end the page there, without an error box."""
+    try:
+        yield
+    except SealInputError as e:
+        st.info(f"{what} needs more varied data than this slice has: {e}. Widen the slice or pick other data.")
+        st.stop()

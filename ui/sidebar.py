@@ -263,6 +263,9 @@ def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, str, str]:
     if not {"pre", "post"} <= set(ctx.rms):
         st.info(f"{what} compares a pre-training and a post-training RM: pick both in the sidebar.")
         st.stop()
+    if not len(ctx.pairs):
+        st.info("The slice is empty, so there is nothing to compare: widen the filters in the sidebar.")
+        st.stop()
     with user_errors("Scoring failed"):
         scores = ctx.scores()
     return scores, ctx.rms["pre"].model_id, ctx.rms["post"].model_id

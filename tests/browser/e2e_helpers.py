@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]  # fmt: skip
-PAGE_TIMEOUT_MS = 120_000
+PAGE_TIMEOUT_MS = 240_000  # generous: a cold start on a busy 2-core machine
 
 
 def chromium_executable() -> str | None:
@@ -116,7 +116,7 @@ def _visible_text(page) -> str:
         return f"(no text: {e})"
 
 
-def wait_ready(page, *, settle_s: float = 1.5, timeout_s: float = 120) -> None:
+def wait_ready(page, *, settle_s: float = 1.5, timeout_s: float = 240) -> None:
     """Wait until the app has drawn a page title and its script has stayed idle for ``settle_s`` seconds."""
     page.wait_for_selector("[data-testid=stApp]", timeout=timeout_s * 1000)
     try:

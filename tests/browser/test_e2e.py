@@ -9,6 +9,7 @@ import asyncio
 import concurrent.futures
 import re
 
+import pytest
 from e2e_helpers import (
     LAUNCH_ARGS,
     PAGE_TIMEOUT_MS,
@@ -65,15 +66,18 @@ def test_a_triage_verdict_survives_a_reload_and_a_restart(tmp_path, browser_data
         wait_ready(page)
         page.get_by_role("button", name="Keep label").click()
         wait_ready(page)
-        assert page.get_by_text(re.compile(r"Saved: keep for pair")).count() == 1
+        saved = page.get_by_text(re.compile(r"Saved: keep for pair")).first.inner_text()
+        pid = re.search(r"for pair (\S+) \(", saved).group(1)
         assert _recorded(page) == 1
         page.reload()
         wait_ready(page)
         assert _recorded(page) == 1
+        assert page.get_by_label("Reviewer").input_value() == "alice"  # the name survives a reload (in the link)
         server.stop()
         server.start()  # a new process on a new port, same review store
-        visit(page, f"{server.url}/triage?first=12")
+        visit(page, f"{server.url}/triage?first=12&reviewer=alice&pair={pid}")
         assert _recorded(page) == 1
+        assert page.get_by_text("Your current verdict: keep").count() == 1  # the reviewed pair, reopened by link
         assert not error_texts(page)
     finally:
         server.stop()
@@ -115,7 +119,7 @@ async def _editor_session(browser, url: str, text: str) -> tuple[list[str], list
     return values, errors
 
 
-async def _async_idle(pg, settle_s: float = 1.5, timeout_s: float = 120) -> None:
+async def _async_idle(pg, settle_s: float = 1.5, timeout_s: float = 240) -> None:
     loop = asyncio.get_running_loop()
     deadline, idle_since = loop.time() + timeout_s, None
     while loop.time() < deadline:
@@ -166,3 +170,19 @@ def test_an_uploaded_file_loads_and_stays_for_the_session(app_server, page, brow
     go_to_page(page, "inspector")
     assert page.get_by_text("Yes, start small with").count() >= 1  # the uploaded pairs, on another page
     assert not error_texts(page), error_texts(page)
+
+
+def test_natural_addresses_reach_the_right_page(app_server, page):
+    for path, title in [("overview", "Overview"), ("home", "Findings"), ("review", "Triage"),
+                        ("live-editor", "Live pair editor"), ("model-cards", "Model cards")]:  # fmt: skip
+        visit(page, f"{app_server.url}/{path}?first=5")
+        assert page.locator("h1").first.inner_text().strip() == title, path
+        assert "Page not found" not in page.locator("[data-testid=stApp]").inner_text()
+
+
+@pytest.mark.parametrize("query", ["search=zzqxj-no-such-text", "first=1", "first=3", "data=six"])
+def test_every_page_loads_on_edge_slices(app_server, page, query, browser_data):
+    query = query.replace("data=six", f"data={browser_data / 'six.jsonl'}")
+    for path in each_page(page, f"{app_server.url}/?{query}"):
+        assert not page.locator("[data-testid=stException]").count(), (path, query, error_texts(page))
+        assert not error_texts(page), (path, query, error_texts(page))
