@@ -258,9 +258,15 @@ def test_resistance_compares_with_the_paper(default_app):
     default_app.session_state["slice_first"] = 150
     at = default_app.run()
     at.switch_page("views/resistance.py").run()
-    table = next(d.value for d in at.dataframe if "seal" in d.value.columns)
-    assert {"post_resistance", "stayed_aligned", "theta_mean_deg"} <= set(table.key)
-    assert table.set_index("key").loc["post_resistance", "seal"] == 0.259
+    from seal_core.preset import REFERENCE
+
+    table = next(d.value for d in at.dataframe if "seal" in d.value.columns).set_index("key")
+    assert table["seal"].to_dict() == {k: v for k, (v, _) in REFERENCE.items()}
+    # the computed column agrees with the regime table drawn higher up the page (a different code path):
+    # the post RM is misaligned on the resisted and reversed pairs, the pre RM agrees on stayed and reversed ones
+    regimes = next(d.value for d in at.dataframe if "regime" in d.value.columns).set_index("regime")["share"]
+    assert table.loc["post_resistance", "computed"] == pytest.approx(regimes["resisted"] + regimes["reversed"])
+    assert table.loc["pre_agreement", "computed"] == pytest.approx(regimes["stayed_aligned"] + regimes["reversed"])
 
 
 def test_shift_page(default_app):

@@ -1,6 +1,5 @@
 import gzip
 import json
-import time
 import warnings
 
 import pandas as pd
@@ -250,12 +249,10 @@ def test_file_level_errors(tmp_path):
 
 
 def test_hub_dataset_fails_fast_offline():
-    start = time.perf_counter()
-    with pytest.raises(OfflineError, match=r"needs the network: HF_HUB_OFFLINE is set.*pass a local file"):
+    with pytest.raises(OfflineError, match=r"needs the network: HF_HUB_OFFLINE is set.*load a local file"):
         load_pairs("Anthropic/hh-rlhf", config="harmless-base")
     with pytest.raises(OfflineError):  # dots in a dataset name do not make it a file
-        load_pairs("allenai/reward-bench-2.0")
-    assert time.perf_counter() - start < 5  # fail fast, not after network retries
+        load_pairs("allenai/reward-bench-2.0")  # how fast it fails: benchmarks/fail_fast.py
 
 
 # ---------------------------------------------------------------------------------------------- slices

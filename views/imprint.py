@@ -34,6 +34,8 @@ estimator = c1.selectbox(
 )
 adjust = c2.selectbox("Multiple-testing adjustment", ["bonferroni", "holm", "fdr_bh", "none"], key="imprint_adjust")
 show_diff = c3.toggle("Show post − pre", key="imprint_diff", disabled=not {"pre", "post"} <= set(ctx.rms))
+per_sd = c3.toggle("Per score sd (compare RMs)", value=len(ctx.rms) > 1, key="imprint_per_sd",
+                   help="RMs score on different scales; per-sd coefficients compare them fairly.")  # fmt: skip
 cols = [c for c in feats.columns if c not in ("pair_id", "side", "labeler") and feats[c].dtype.kind in "iufb"]
 defaults = feature_roles(cols)
 targets = st.multiselect(
@@ -56,6 +58,7 @@ with needs("The imprint regression"):
         roles=roles,
         estimator=estimator,
         adjust=adjust,
+        scale="sd" if per_sd else "raw",
     )
 for note in res.notes:
     st.warning(note)

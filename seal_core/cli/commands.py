@@ -120,7 +120,7 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
     models = list(dict.fromkeys(scores["model"]))
     pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
     res = feature_imprint(scores, feats, pre=pre, post=post, estimator=args.estimator, cov=args.cov,
-                          adjust=args.adjust)  # fmt: skip
+                          adjust=args.adjust, scale=args.scale)  # fmt: skip
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(res.table.drop(columns=["rm"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for row in res.dropped.itertuples():
@@ -308,6 +308,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"({args.ci:.0%} CI {row.ci_low:.1%}–{row.ci_high:.1%}, Wilson)  ties {row.n_ties}  "
             f"pairs truncated {trunc}"
         )
+        if row.at_chance:
+            print(
+                f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
+            )
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")

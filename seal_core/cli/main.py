@@ -18,6 +18,8 @@ CLI_HINTS = {
     "labeler": "choose one with --labeler",
     "rewritten": "add --rewrite",
     "fmt": "name an .html, .md or .json file with --out, or pass --format",
+    "source": "e.g. `seal score path/to/pairs.jsonl.gz`; with no DATA the bundled sample is used",
+    "model": "see `seal models` for the built-in ones",
 }
 
 

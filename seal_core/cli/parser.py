@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster by pair (default) or plain OLS SEs (SEAL's reference, effectively)",
     )
     imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
+    imp.add_argument("--scale", default="raw", choices=["raw", "sd"],
+                     help="coefficients in score points (raw) or per sd of each RM's scores (sd: compare RMs)")  # fmt: skip
     imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
 

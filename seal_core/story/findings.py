@@ -50,6 +50,13 @@ from seal_core.story._base import (
 from seal_core.story.figures import ChartSpec
 
 
+def _at_chance(k_resist: int, n: int) -> bool:
+    """The resistance metric's own test: exact binomial of agreement against a coin flip, p ≥ 0.05."""
+    from seal_core.metrics.power import ALPHA, chance_test
+
+    return n > 0 and chance_test(n - k_resist, n) >= ALPHA
+
+
 def _headline(ctx: Ctx) -> Finding:
     m = margins(ctx, ctx.main)
     n, k = len(m), int((m <= 0).sum())
@@ -73,13 +80,12 @@ def _headline(ctx: Ctx) -> Finding:
         sentence += f", {move} {fmt_pct(kp / n)} before ({fmt_p(p)})."
         effect, low = h_low(k / n, kp / n, n, n)
         numbers.update(pre_model=ctx.pre, pre_resistance=kp / n, mcnemar_p=p)
-        plo, phi = wilson(kp, n)
-        if plo <= 0.5 <= phi:
+        if _at_chance(kp, n):
             caveats.append("the model before training is at chance level: it does no better than a coin flip")
     else:
         sentence += "; a coin flip would be 50%."
         effect, low = h_low(k / n, 0.5, n)
-    if lo <= 0.5 <= hi:
+    if _at_chance(k, n):
         caveats.append("at chance level: the model does no better than a coin flip on these pairs")
     ties = int((m == 0).sum())
     if ties:
@@ -158,7 +164,8 @@ def _gamma(ctx: Ctx, features: pd.DataFrame, targets: Sequence[str]) -> Finding 
     rows = [share_row(GAMMA[g].name, *cells[g]) for g in "cir"]
     chart = ChartSpec("bars", pd.DataFrame(rows), "How often the model prefers the rejected response, by what the "
                       "labels say", "Share of pairs (95% CI)", domain=(0, 1))  # fmt: skip
-    ex = m[d.index[(d.gamma == "r") & d.mis]].sort_values().index[:3]
+    side = "r" if kr / nr > kc / nc else "c"  # pairs that show the pattern the sentence describes
+    ex = m[d.index[(d.gamma == side) & d.mis]].sort_values().index[:3]
     caveats = [*ctx.caveats(ctx.main), *cell_caveats(nr, lo, hi)]
     numbers = {"targets": list(targets), "share_r": kr / nr, "ci_low": lo, "ci_high": hi, "share_c": kc / nc,
                "n_r": nr, "n_c": nc}  # fmt: skip
@@ -356,12 +363,13 @@ def find_findings(
             raise SealInputError(f"{name}={m!r} is not in the scores; they hold {sorted(models)}")
     if not 1 <= max_findings <= 20:
         raise SealInputError(f"max_findings must be between 1 and 20, got {max_findings}")
-    flagged = set(in_sample)
+    flagged = {m: int(scores["pair_id"][scores["model"] == m].nunique()) for m in in_sample}
     if "in_sample" in scores:
-        flagged |= set(scores.loc[scores["in_sample"].astype(bool), "model"])
+        inside = scores[scores["in_sample"].fillna(False).astype(bool)]
+        flagged |= {m: int(d["pair_id"].nunique()) for m, d in inside.groupby("model")}
     n = scores[scores["model"] == (post or pre)]["pair_id"].nunique()
     common = [f"small slice: only {fmt_count(n, 'pair')}"] if n < SMALL_SLICE else []
-    ctx = Ctx(scores, pre, post, frozenset(flagged), n, common)
+    ctx = Ctx(scores, pre, post, flagged, n, common)
     if n == 0:
         return []
     head = _headline(ctx)

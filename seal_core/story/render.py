@@ -135,15 +135,15 @@ def _md_table(df: pd.DataFrame | None) -> str:
 
 def to_markdown(report: AuditReport) -> str:
     """The same content as Markdown (charts as their data tables)."""
-    out = [f"# {report.title}\n", "## Setup\n", _md_table(_setup_rows(report)), "## Findings\n"]
+    out = [f"# {report.title}\n\n", "## Setup\n\n", _md_table(_setup_rows(report)), "\n## Findings\n\n"]
     for i, f in enumerate(report.findings, 1):
         out.append(f"{i}. **{f.sentence}**\n   Why it matters: {f.why}\n")
         out += [f"   - Caveat: {c}\n" for c in f.caveats]
         out.append(f"   - Example pairs: {', '.join(f.examples) or 'none'}; details on the {display_page(f.page)} "
                    "page.\n")  # fmt: skip
     for s in report.sections:
-        out += [f"\n## {s.title}\n", *(f"{t}\n" for t in s.sentences), "\n", _md_table(s.table)]
-    out += ["\n## Caveats\n", *(f"- {c}\n" for c in report.caveats), "\n## Method\n"]
+        out += [f"\n## {s.title}\n\n", *(f"{t}\n" for t in s.sentences), "\n", _md_table(s.table)]
+    out += ["\n## Caveats\n\n", *(f"- {c}\n" for c in report.caveats), "\n## Method\n\n"]
     out += [f"{m}\n\n" for m in report.method]
     out.append(f"## Reproduce\n\n```\n{report.command}\n```\n")
     return "".join(out)
