@@ -9,6 +9,7 @@ from ui.errors import user_errors
 from ui.featuresource import RULES, choose_features
 from ui.guard import needs
 from ui.sidebar import context
+from ui.story import technical
 
 ctx = context()
 st.title("Feature imprint")
@@ -71,7 +72,7 @@ st.caption(
 for role in ("post", "pre"):
     if role in ids:
         st.write(describe_top(res.table, role))
-st.dataframe(res.table, hide_index=True)
+technical(res.table, "The imprint table", key="imprint_table")
 st.download_button("Download the table (CSV)", res.table.to_csv(index=False), "imprint.csv", "text/csv")
 with st.expander("Features left out, and variance inflation factors"):
     if len(res.dropped):

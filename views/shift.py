@@ -10,6 +10,7 @@ from ui.errors import user_errors
 from ui.guard import section
 from ui.loaders import get_features
 from ui.sidebar import context, require_pre_post
+from ui.story import technical
 
 ctx = context()
 st.title("Reward shift")
@@ -48,7 +49,7 @@ st.caption(
 agreement = pair_agreement(scores, pre, post).set_index("pair_id")
 st.subheader("θ by regime")
 by = theta_by_group(vectors, vectors["pair_id"].map(agreement["regime"]))
-st.dataframe(by, hide_index=True)
+technical(by, "θ by regime: the table", key="shift_by_regime")
 st.caption("Median with a 95% CI; the sign test asks whether θ is as often positive as negative.")
 sel = st.selectbox("Polar histogram of θ for one regime", by["group"].tolist(), key="shift_regime")
 st.altair_chart(polar_histogram(vectors.loc[vectors["pair_id"].map(agreement["regime"]) == sel, "theta_deg"],
