@@ -3,7 +3,9 @@
 Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wilson unless noted):
 
 ``schema_version``, ``pre``, ``post``, ``n_pairs``
-``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties}}``
+``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, in_sample, n_in_sample}}``
+                    (``in_sample``: the RM was trained on ``n_in_sample`` of these pairs; its agreement is then
+                    optimistic)
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
 ``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (order-statistic CI), ``share_positive,
                     sign_test_p, n_undefined, delta_cos_mean`` (mean change of the cosine to (1, −1)/√2, the
@@ -69,6 +71,14 @@ def _clean(obj):
     return obj
 
 
+def _in_sample(scores: pd.DataFrame, model: str, pair_ids: pd.Series) -> dict:
+    """How many of the analysed pairs the model was trained on (the Scores table's ``in_sample``)."""
+    n = 0
+    if "in_sample" in scores:
+        n = int(scores.loc[(scores["model"] == model) & scores["pair_id"].isin(pair_ids), "in_sample"].sum())
+    return {"in_sample": n > 0, "n_in_sample": n}
+
+
 def _records(df: pd.DataFrame, key: str) -> dict:
     return {r[key]: {k: v for k, v in r.items() if k != key} for r in df.to_dict("records")}
 
@@ -107,6 +117,7 @@ def analyze(
         "n_pairs": len(agreement),
         "resistance": {
             role: {k: res.loc[m, k] for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties")}
+            | _in_sample(scores, m, vectors["pair_id"])
             for role, m in (("pre", pre), ("post", post))
         },
         "regimes": _records(regime_table(agreement, ci=ci), "regime"),

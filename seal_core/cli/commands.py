@@ -152,6 +152,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{report['n_pairs']:,} pairs; post RM resistance {report['resistance']['post']['resistance']:.1%}, "
         f"pre RM {report['resistance']['pre']['resistance']:.1%}"
     )
+    for role in ("pre", "post"):
+        if report["resistance"][role].get("in_sample"):
+            n_in = report["resistance"][role]["n_in_sample"]
+            print(
+                f"IN SAMPLE: the {role} RM was trained on {n_in:,} of these pairs, so its figures here are optimistic"
+            )
     print("regimes: " + ", ".join(f"{k} {v['share']:.1%}" for k, v in r.items()))
     sh = report["shift"]
     print(f"reward shift θ: mean {sh['theta_mean_deg']:.2f}°, median {sh['theta_median_deg']:.2f}°")
@@ -263,7 +269,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from seal_core.metrics.resistance import resistance_table
+    from seal_core.metrics.resistance import in_sample_words, resistance_table
     from seal_core.models import list_models, load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs, write_scores
 
@@ -279,7 +285,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else ScoreCache(Path(args.cache_dir) / "scores.sqlite" if args.cache_dir else None)
     import pandas as pd
 
-    tables = []
+    tables, held_out = [], {}
     for spec in rms:
         rm = load_reward_model(
             spec,
@@ -289,7 +295,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
             device=args.device,
             dtype=args.dtype,
             batch_size=args.batch_size,
+            cross_fit=not args.no_cross_fit,
         )
+        held_out[rm.model_id] = int(rm.held_out(pairs).sum()) if hasattr(rm, "held_out") else 0
         bar = tqdm(desc=f"scoring {spec}", unit="text", file=sys.stderr)
 
         def progress(done: int, total: int, bar=bar) -> None:
@@ -308,10 +316,51 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"({args.ci:.0%} CI {row.ci_low:.1%}–{row.ci_high:.1%}, Wilson)  ties {row.n_ties}  "
             f"pairs truncated {trunc}"
         )
+        if held_out.get(row.model):
+            print(f"  out of sample: each of the {held_out[row.model]:,} pairs this RM was trained on was scored by "
+                  "the head of the cross-validation fold that held it out")  # fmt: skip
+        if row.n_in_sample:
+            print(f"  IN SAMPLE: {in_sample_words(row.n_in_sample, row.n_pairs)}")
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")
     return 0
+
+
+def _cmd_selfcheck(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from tqdm import tqdm
+
+    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+    from seal_core.selfcheck import CHECKS, selfcheck
+
+    _check_out(args.out)
+    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else CHECKS
+    loaded = load_pairs(args.data)
+    pairs = slice_pairs(loaded.pairs, SliceSpec(first=args.limit))
+    print(f"planted-effect self-check: {len(pairs):,} pairs from {loaded.source} with their rule features, "
+          f"{args.reps} replications, seed {args.seed}")  # fmt: skip
+    bar = tqdm(desc="self-check", unit="check", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    res = selfcheck(pairs, reps=args.reps, seed=args.seed, checks=checks, progress=progress)
+    bar.close()
+    shown = res.table.assign(ok=res.table["ok"].map({True: "ok", False: "FAILED"}))
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for r in res.pooled.itertuples():
+        print(f"{r.check}: {r.coverage:.3f} of {r.n_intervals:,} {res.ci:.0%} intervals held the planted value "
+              f"(expected {r.band_low:.3f}–{r.band_high:.3f}): {'ok' if r.ok else 'FAILED'}")  # fmt: skip
+    if args.out:
+        _write_table(res.table, args.out)
+    if res.passed:
+        print(f"every planted effect was recovered ({res.seconds:.0f} s)")
+        return 0
+    print("FAILED: " + "; ".join(res.failures()))
+    return 1
 
 
 COMMANDS = {
@@ -323,4 +372,5 @@ COMMANDS = {
     "reproduce": _cmd_reproduce,
     "robustness": _cmd_robustness,
     "train-rm": _cmd_train_rm,
+    "selfcheck": _cmd_selfcheck,
 }

@@ -33,7 +33,7 @@ from seal_core.data.transcripts import RowError, normalize_record
 from seal_core.errors import SealInputError
 from seal_core.storage import DATA_FILES
 
-__all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "content_hash", "load_pairs",
+__all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "content_hash", "content_id", "load_pairs",
            "pairs_from_records"]  # fmt: skip
 
 BUNDLED_SAMPLE = DATA_FILES / "hh-rlhf-harmless-base-test.dev.jsonl.gz"
@@ -90,7 +90,8 @@ def _detect_format(columns: Iterable[str], where: str) -> str:
     )
 
 
-def _content_id(chosen_full: str, rejected_full: str) -> str:
+def content_id(chosen_full: str, rejected_full: str) -> str:
+    """The content hash of one pair's two transcripts: its ``pair_id`` when the input has no id column."""
     return hashlib.blake2b(f"{chosen_full}\x1f{rejected_full}".encode(), digest_size=8).hexdigest()
 
 
@@ -186,7 +187,7 @@ def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict:
                 skipped.append({"where": where, "row_id": row_id, "reason": f"duplicate pair id {pid!r}"})
                 continue
         else:
-            base = _content_id(norm["chosen_full"], norm["rejected_full"])
+            base = content_id(norm["chosen_full"], norm["rejected_full"])
             pid, k = base, 1
             while pid in seen_ids:  # duplicated records get -2, -3 ... in load order
                 k += 1
