@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from seal_core.errors import SealInputError
+from seal_core.options import choose
 
 Rng = np.random.Generator
 
@@ -186,9 +187,7 @@ def perturb_text(text: str, name: str, *, seed: int = 0, key: str = "") -> str:
     >>> perturb_text("Tell me more.", "typos", seed=1) == perturb_text("Tell me more.", "typos", seed=1)
     True
     """
-    if name not in PERTURBATIONS:
-        raise SealInputError(f"unknown perturbation {name!r}; expected one of {list(PERTURBATIONS)}")
-    return PERTURBATIONS[name].fn(text, _rng(seed, name, key))
+    return choose("perturbation", name, PERTURBATIONS, option="perturbations").fn(text, _rng(seed, name, key))
 
 
 def parse_names(spec: str | list[str]) -> list[str]:

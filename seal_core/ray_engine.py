@@ -38,7 +38,7 @@ import pandas as pd
 from seal_core.errors import SealInputError
 from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig
 from seal_core.scoring import CachedScore, ScoreCache, score_pairs, score_texts
-from seal_core.storage import text_key
+from seal_core.storage import atomic_write, text_key
 
 RAY_EXTRA = "ray"
 RAY_HINT = (
@@ -168,9 +168,7 @@ class ShardScorer:
                 "response_cut": out["response_tokens_cut"].to_numpy(),
             }
         )
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        shard.to_parquet(tmp, index=False)
-        os.replace(tmp, path)  # committed: the shard is there whole or not at all
+        atomic_write(path, lambda tmp: shard.to_parquet(tmp, index=False))  # committed: whole or not at all
         self.done += 1
         if self.kill_after is not None and self.done >= self.kill_after and self.kill_marker:
             try:

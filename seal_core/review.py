@@ -17,6 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from seal_core.errors import SealInputError
+from seal_core.options import choose
 from seal_core.storage import SQLiteStore, atomic_write
 
 Verdict = Literal["keep", "flip", "ambiguous", "drop"]
@@ -50,8 +51,7 @@ class ReviewStore(SQLiteStore):
     def record(self, dataset: str, pair_id: str, reviewer: str, verdict: str, *, note: str = "",
                created_at: str | None = None) -> int:  # fmt: skip
         """Append one verdict in its own transaction; returns its id once it is committed."""
-        if verdict not in VERDICTS:
-            raise SealInputError(f"unknown verdict {verdict!r}; expected one of {list(VERDICTS)}")
+        choose("verdict", verdict, dict.fromkeys(VERDICTS))
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise SealInputError("a verdict needs a reviewer name")

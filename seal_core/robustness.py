@@ -45,7 +45,9 @@ def run_robustness(
     for name in perturbations:
         if name == "rewrite":
             if rewritten is None:
-                raise SealInputError("the 'rewrite' perturbation needs LLM rewrites (seal robustness --rewrite)")
+                raise SealInputError(
+                    "the 'rewrite' perturbation needs LLM rewrites: pass them as `rewritten`", option="rewritten"
+                )
             pert = rewritten
         else:
             pert = perturb_pairs(pairs, name, seed=seed)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.models.base import RewardModel
-from seal_core.storage import SQLiteStore, text_key, write_table
+from seal_core.storage import SQLiteStore, fill_cached, text_key, write_table
 
 __all__ = ["SCORE_COLUMNS", "CachedScore", "ScoreCache", "read_scores", "score_pairs", "score_texts", "write_scores"]
 
@@ -174,24 +174,25 @@ def score_texts(
     seed = getattr(model, "seed_scores", None)
     if cache is not None and seed is not None and seed.exists():
         cache.ensure_seeded(model.cache_key, seed)
-    found = cache.get_many(model.cache_key, unique) if cache is not None else {}
-    todo = [k for k in unique if k not in found]
-    todo.sort(key=lambda k: -model.length_hint(*unique[k]))
-    total = len(todo)
-    if progress:
-        progress(0, total)
-    for start in range(0, total, batch_size):
-        chunk = todo[start : start + batch_size]
-        out = model.score([unique[k][0] for k in chunk], [unique[k][1] for k in chunk])
-        new = {
+
+    def score(chunk: list[str], texts: list[tuple[str, str]]) -> dict[str, CachedScore]:
+        out = model.score([p for p, _ in texts], [r for _, r in texts])
+        return {
             k: CachedScore(float(s), int(n), int(pc), int(rc))
             for k, s, n, pc, rc in zip(chunk, out.scores, out.n_tokens, out.prompt_tokens_cut, out.response_tokens_cut)
         }
-        if cache is not None:
-            cache.put_many(model.cache_key, new, provenance=model.provenance)
-        found.update(new)
-        if progress:
-            progress(min(start + batch_size, total), total)
+
+    found = fill_cached(
+        unique,
+        score,
+        lookup=(lambda ks: cache.get_many(model.cache_key, ks)) if cache is not None else None,
+        save=(lambda new: cache.put_many(model.cache_key, new, provenance=model.provenance))
+        if cache is not None
+        else None,
+        batch_size=batch_size,
+        progress=progress,
+        order=lambda text: -model.length_hint(*text),
+    )
     rows = [found[k] for k in keys]
     return pd.DataFrame(
         {

@@ -9,8 +9,9 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ __all__ = [
     "atomic_write",
     "check_table_path",
     "default_cache_dir",
+    "fill_cached",
     "text_key",
     "write_table",
 ]
@@ -114,6 +116,61 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     if path.suffix.lower() == ".parquet":
         return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+def fill_cached(
+    items: Mapping[K, T],
+    compute: Callable[[list[K], list[T]], Mapping[K, V]],
+    *,
+    lookup: Callable[[list[K]], Mapping[K, V]] | None = None,
+    save: Callable[[dict[K, V]], None] | None = None,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None = None,
+    order: Callable[[T], object] | None = None,
+) -> dict[K, V]:
+    """The cache loop of scoring and labelling: look up, compute the rest in batches, commit each batch at once.
+
+    ``items`` maps content keys (already de-duplicated) to inputs. ``lookup(keys)`` returns the cached values;
+    the others are sorted by ``order`` (if given), computed ``batch_size`` at a time by ``compute(keys, inputs)``,
+    and each batch is passed to ``save`` as soon as it is computed, so an interrupted run keeps every finished batch.
+    ``compute`` may leave out keys it could not compute: they are neither saved nor returned. ``progress(done,
+    total)`` is called before the first batch and after each one.
+
+    Returns
+    -------
+    dict
+        Key → value, for every key cached or computed.
+
+    Examples
+    --------
+    >>> store = {"a": 1}
+    >>> fill_cached({"a": "x", "b": "yy", "c": "zzz"}, lambda ks, xs: {k: len(x) for k, x in zip(ks, xs)},
+    ...             lookup=lambda ks: {k: store[k] for k in ks if k in store}, save=store.update, batch_size=1)
+    {'a': 1, 'b': 2, 'c': 3}
+    >>> store
+    {'a': 1, 'b': 2, 'c': 3}
+    """
+    found: dict[K, V] = dict(lookup(list(items))) if lookup is not None else {}
+    todo = [k for k in items if k not in found]
+    if order is not None:
+        todo.sort(key=lambda k: order(items[k]))
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, batch_size):
+        chunk = todo[start : start + batch_size]
+        new = dict(compute(chunk, [items[k] for k in chunk]))
+        if save is not None and new:
+            save(new)
+        found.update(new)
+        if progress:
+            progress(min(start + batch_size, total), total)
+    return found
 
 
 class SQLiteStore:

@@ -128,3 +128,64 @@ def test_seal_core_never_imports_streamlit():
 def test_no_seal_core_module_over_400_lines():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > 400}
     assert not long, f"seal_core modules over 400 lines (split them by job): {long}"
+
+
+def test_every_package_declares_its_public_names():
+    import importlib
+
+    for init in sorted(ROOT.rglob("__init__.py")):
+        package = importlib.import_module(_module_name(init))
+        names = getattr(package, "__all__", None)
+        assert names, f"{package.__name__} has no __all__"
+        missing = [n for n in names if not hasattr(package, n)]
+        assert not missing, f"{package.__name__}.__all__ names what it does not define: {missing}"
+
+
+def test_importing_seal_core_loads_no_heavy_or_ui_library():
+    import subprocess
+    import sys
+
+    code = "import sys, seal_core; print(sorted(m for m in ('torch', 'streamlit', 'statsmodels') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# The layers of the README's Architecture section, bottom first; a module may import its own layer and those below.
+LAYERS = [
+    ["seal_core.errors", "seal_core.options", "seal_core.storage", "seal_core.safe_io", "seal_core.redact"],
+    ["seal_core.data"],
+    ["seal_core.models", "seal_core.precision", "seal_core.batching"],
+    [
+        "seal_core.scoring",
+        "seal_core.features",
+        "seal_core.perturb",
+        "seal_core.editing",
+        "seal_core.review",
+        "seal_core.ray_engine",
+    ],  # fmt: skip
+    ["seal_core.metrics"],
+    [
+        "seal_core.analysis",
+        "seal_core.robustness",
+        "seal_core.selfcheck",
+        "seal_core.synthetic",
+        "seal_core.preset",
+        "seal_core.glossary",
+    ],  # fmt: skip
+    ["seal_core.cli", "seal_core.story", "seal_core.testing", "seal_core.__main__", "seal_core"],
+]
+
+
+def _layer(module: str) -> int | None:
+    hits = [
+        (len(p), i) for i, prefixes in enumerate(LAYERS) for p in prefixes if module == p or module.startswith(p + ".")
+    ]
+    return max(hits)[1] if hits else None
+
+
+def test_every_module_imports_only_its_layer_and_those_below():
+    graph = import_graph()
+    unplaced = sorted(m for m in graph if _layer(m) is None)
+    assert not unplaced, f"place these modules in a layer (tests/test_import_graph.py LAYERS, README): {unplaced}"
+    upward = [f"{a} -> {b}" for a, bs in sorted(graph.items()) for b in sorted(bs) if _layer(b) > _layer(a)]
+    assert not upward, f"imports that reach up a layer: {upward}"

@@ -149,8 +149,9 @@ def test_caveats_small_slice_and_in_sample():
     fs = find_findings(scores, pre=PRE, post=POST, in_sample=[POST])
     assert any(c.startswith("small slice: only 60 pairs") for c in fs[0].caveats)
     assert any(c.startswith("in-sample") for c in fs[0].caveats)
-    flagged = scores.assign(in_sample=scores["model"].eq(POST))
-    assert any(c.startswith("in-sample") for c in find_findings(flagged, post=POST)[0].caveats)
+    flagged = scores.assign(in_sample=scores["model"].eq(POST) & scores["pair_id"].isin(["p0000", "p0001"]))
+    caveats = find_findings(flagged, post=POST)[0].caveats
+    assert "in-sample: post-rm was trained on 2 of these 60 pairs, which flatters it" in caveats
 
 
 def test_single_rm_compares_with_a_coin_flip():
@@ -221,3 +222,29 @@ def test_report_markdown_and_json(report, tmp_path):
         write_report(rep, tmp_path / "r.txt")
     with pytest.raises(SealInputError, match="unknown report format"):
         render(rep, "pdf")
+
+
+def test_labeler_finding_and_its_examples():
+    n = 200
+    ids = [f"p{i:04d}" for i in range(n)]
+    insult_chosen = np.arange(n) < 60  # the labels judge the rejected response better on these 60 pairs
+    feats = pd.concat([
+        pd.DataFrame({"pair_id": ids, "side": "chosen", "last_response_contains_insult": insult_chosen.astype(int)}),
+        pd.DataFrame({"pair_id": ids, "side": "rejected",
+                      "last_response_contains_insult": ((np.arange(n) >= 100) & (np.arange(n) < 160)).astype(int)}),
+    ], ignore_index=True)  # fmt: skip
+    scores = _scores(n=n)
+    post = scores["model"] == POST
+    margin = np.where(insult_chosen & (np.arange(n) % 2 == 0), -1.0, 1.0)  # misaligned on 30 of those 60 only
+    scores.loc[post, "margin"] = margin
+    fs = {
+        f.key: f
+        for f in find_findings(
+            scores, pre=PRE, post=POST, features=feats, gamma_targets=["-last_response_contains_insult"]
+        )
+    }
+    g = fs["gamma"]
+    assert g.sentence.startswith("When the automatic labels judge the rejected response better (on insults)")
+    assert "prefers it in 50% of 60 pairs" in g.sentence and "against 0% when they judge the chosen" in g.sentence
+    assert set(g.examples) <= {ids[i] for i in range(0, 60, 2)} and len(g.examples) == 3
+    assert g.numbers["n_r"] == 60 and g.numbers["n_c"] == 60 and g.effect_low > 0

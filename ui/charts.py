@@ -8,8 +8,10 @@ import pandas as pd
 
 def resistance_bars(table: pd.DataFrame) -> alt.Chart:
     """Resistance per reward model with its confidence interval."""
-    data = table.assign(label=table["role"] + " RM: " + table["model"].str.slice(0, 60))
-    base = alt.Chart(data).encode(y=alt.Y("label:N", title=None, sort=None))
+    from seal_core.glossary import model_label
+
+    data = table.assign(label=[model_label(m, r) for m, r in zip(table["model"], table["role"])])
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0)))
     bars = base.mark_bar(opacity=0.8).encode(
         x=alt.X(
             "resistance:Q",
@@ -19,7 +21,7 @@ def resistance_bars(table: pd.DataFrame) -> alt.Chart:
         ),
         color=alt.Color("role:N", title="Role"),
         tooltip=[
-            alt.Tooltip("model:N"),
+            alt.Tooltip("model:N", title="Full model id"),
             alt.Tooltip("resistance:Q", format=".1%"),
             alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
             alt.Tooltip("ci_high:Q", format=".1%", title="CI high"),
@@ -33,17 +35,29 @@ def resistance_bars(table: pd.DataFrame) -> alt.Chart:
     return (bars + errs + rule).properties(title="Alignment resistance (lower is better; dashed line = coin flip)")
 
 
-def margin_histogram(scores: pd.DataFrame) -> alt.Chart:
-    """Distribution of margins (chosen − rejected) per RM."""
-    return (
-        alt.Chart(scores)
-        .mark_bar(opacity=0.6)
+def margin_histogram(scores: pd.DataFrame) -> alt.FacetChart:
+    """Distribution of margins (chosen − rejected), one panel per RM (side by side, never overlaid), zero marked."""
+    from seal_core.glossary import ROLES, short_model_name
+
+    who = scores["role"].map(lambda r: ROLES[r].name if r in ROLES else None)
+    data = scores[["margin"]].assign(who=who.fillna(scores["model"].map(short_model_name)))
+    order = [ROLES[r].name for r in ("pre", "post") if ROLES[r].name in set(data["who"])] or sorted(set(data["who"]))
+    colors = alt.Scale(domain=[ROLES["pre"].name, ROLES["post"].name], range=["#d2691e", "#008080"])
+    bars = (
+        alt.Chart()
+        .mark_bar()
         .encode(
             x=alt.X("margin:Q", bin=alt.Bin(maxbins=60), title="Score margin (chosen − rejected)"),
-            y=alt.Y("count():Q", stack=None, title="Pairs"),
-            color=alt.Color("role:N", title="Role"),
+            y=alt.Y("count():Q", title="Pairs"),
+            color=alt.Color("who:N", scale=colors, legend=None),
         )
-        .properties(title="How strongly each RM prefers the human-chosen response", height=220)
+    )
+    zero = alt.Chart().mark_rule(color="gray", strokeDash=[4, 4]).encode(x=alt.datum(0))
+    return (
+        alt.layer(bars, zero, data=data)
+        .properties(height=150, width=320)
+        .facet(column=alt.Column("who:N", title=None, sort=order, header=alt.Header(labelFontSize=13)))
+        .properties(title="How strongly each RM prefers the human-chosen response (right of the dashed line: agrees)")
     )
 
 
@@ -105,9 +119,18 @@ def share_bars(table: pd.DataFrame, *, category: str, title: str, x_title: str, 
     return (bars + whiskers).properties(title=title)
 
 
-def polar_histogram(angles_deg: pd.Series, *, title: str, bins: int = 16, color: str = "#008080") -> alt.Chart:
+# What each direction means, written at the rim of the polar histograms (angle in degrees, 0° = right, CCW).
+SHIFT_DIRECTIONS = {0: "0°: no turn", 90: "+90°: counter-clockwise", 180: "±180°: reversed", -90: "−90°: clockwise"}
+REWARD_DIRECTIONS = {90: "chosen scored higher (agrees)", -90: "rejected scored higher", 0: "both low",
+                     180: "both high"}  # fmt: skip
+
+
+def polar_histogram(
+    angles_deg: pd.Series, *, title: str, bins: int = 16, color: str = "#008080", directions: dict | None = None
+) -> alt.LayerChart:
     """A 16-bin polar histogram of angles in degrees. 0° points right and angles grow counter-clockwise, as in the
-    (chosen, rejected) plane; each wedge's radius is the number of pairs (square-root scale: area ∝ count)."""
+    (chosen, rejected) plane; each wedge's radius is the number of pairs (square-root scale: area ∝ count). The
+    rim says what each direction means (``directions``: angle → words; default :data:`SHIFT_DIRECTIONS`)."""
     a = pd.Series(angles_deg).dropna().to_numpy()
     edges = pd.Series(range(bins + 1)) * (360 / bins) - 180
     counts = pd.cut(pd.Series(a), bins=edges.to_numpy(), include_lowest=True).value_counts(sort=False).to_numpy()
@@ -116,17 +139,23 @@ def polar_histogram(angles_deg: pd.Series, *, title: str, bins: int = 16, color:
     # Vega-Lite's theta starts at 12 o'clock and runs clockwise; convert so 0° is at 3 o'clock, counter-clockwise.
     data["start"] = (90 - data["to_deg"]) * 3.141592653589793 / 180
     data["end"] = (90 - data["from_deg"]) * 3.141592653589793 / 180
-    return (
+    arcs = (
         alt.Chart(data)
         .mark_arc(stroke="white", color=color)
         .encode(
             theta=alt.Theta("start:Q", scale=None),
             theta2="end:Q",
-            radius=alt.Radius("count:Q", scale=alt.Scale(type="sqrt", zero=True, rangeMin=0)),
+            radius=alt.Radius("count:Q", scale=alt.Scale(type="sqrt", zero=True, rangeMin=0, range=[0, 95])),
             tooltip=[alt.Tooltip("from_deg:Q", title="from °"), alt.Tooltip("to_deg:Q", title="to °"), "count:Q"],
         )
-        .properties(title=title, width=230, height=230)
     )
+    rim = pd.DataFrame([{"theta": (90 - deg) * 3.141592653589793 / 180, "label": words}
+                        for deg, words in (directions or SHIFT_DIRECTIONS).items()])  # fmt: skip
+    ring = alt.Chart(pd.DataFrame({"r": [95]})).mark_arc(filled=False, stroke="#bbb", strokeDash=[2, 3]).encode(
+        radius=alt.value(95), theta=alt.value(6.2832))  # fmt: skip
+    text = alt.Chart(rim).mark_text(fontSize=11, color="#444").encode(
+        theta=alt.Theta("theta:Q", scale=None), radius=alt.value(118), text="label:N")  # fmt: skip
+    return alt.layer(ring, arcs, text).properties(title=title, width=300, height=300)
 
 
 def reward_heatmap(vectors: pd.DataFrame, prefix: str, *, title: str, color: str) -> alt.Chart:
@@ -188,11 +217,16 @@ def mosaic(agreement: pd.DataFrame, gamma: pd.Series) -> alt.Chart:
 
 def forest(table: pd.DataFrame, *, term: str = "term", estimate: str = "estimate", title: str, x_title: str):
     """A plain forest plot: one row per term, the estimate and its CI (``ci_low``/``ci_high``), a zero line."""
-    base = alt.Chart(table).encode(y=alt.Y(f"{term}:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)))
+    from seal_core.glossary import feature_name
+
+    table = table.assign(label=table[term].map(feature_name))
+    axis = alt.Axis(labelLimit=0, labelOverlap=False)  # every row labelled, in full
+    base = alt.Chart(table).encode(y=alt.Y("label:N", sort=None, title=None, axis=axis))
     rules = base.mark_rule(strokeWidth=2, color="#555").encode(x=alt.X("ci_low:Q", title=x_title), x2="ci_high:Q")
     points = base.mark_point(filled=True, size=60, color="#008080").encode(
         x=f"{estimate}:Q",
-        tooltip=[term, alt.Tooltip(f"{estimate}:Q", format="+.3f"), alt.Tooltip("p:Q", format=".3g")],
-    )
+        tooltip=["label", alt.Tooltip(f"{term}:N", title="id"), alt.Tooltip(f"{estimate}:Q", format="+.3f"),
+                 alt.Tooltip("p:Q", format=".3g")],
+    )  # fmt: skip
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
-    return (rules + points + zero).properties(title=title, height=max(160, 26 * len(table)))
+    return (rules + points + zero).properties(title=title, height=alt.Step(24))

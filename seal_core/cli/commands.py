@@ -363,6 +363,8 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     return 1
 
 
+from seal_core.cli.report import cmd_report  # noqa: E402 (the report command lives in its own module)
+
 COMMANDS = {
     "models": _cmd_models,
     "score": _cmd_score,
@@ -372,5 +374,6 @@ COMMANDS = {
     "reproduce": _cmd_reproduce,
     "robustness": _cmd_robustness,
     "train-rm": _cmd_train_rm,
+    "report": lambda args: cmd_report(args, _load_slice),
     "selfcheck": _cmd_selfcheck,
 }

@@ -12,6 +12,14 @@ from seal_core.errors import SealInputError
 
 __all__ = ["main"]
 
+# The library names the parameter at fault (SealInputError.option); the command line names its flag.
+CLI_HINTS = {
+    "strict": "pass --lenient to skip bad records and list them",
+    "labeler": "choose one with --labeler",
+    "rewritten": "add --rewrite",
+    "fmt": "name an .html, .md or .json file with --out, or pass --format",
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
@@ -22,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = lambda msg, *a, **k: print(f"warning: {msg}", file=sys.stderr)
             return COMMANDS[args.command](args)
     except SealInputError as e:
-        print(f"seal {args.command}: error: {e}", file=sys.stderr)
+        hint = CLI_HINTS.get(getattr(e, "option", None) or "")
+        print(f"seal {args.command}: error: {e}" + (f" ({hint})" if hint else ""), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; every batch scored so far is kept in the cache", file=sys.stderr)

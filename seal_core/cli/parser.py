@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--yes", action="store_true", help="--rewrite: skip the confirmation")
     rb.add_argument("--out", default=None, help="write one row per pair, RM and perturbation (.csv or .parquet)")
 
+    from seal_core.cli.report import add_report_parser
+
+    add_report_parser(sub, add_data_args)
+
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     add_data_args(t)
     t.add_argument("--out", required=True, help="folder to write minilm_bt_head.json into")

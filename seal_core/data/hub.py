@@ -20,7 +20,13 @@ def _hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
 
 
 def hub_offline_reason() -> str | None:
-    """Why the Hugging Face Hub cannot be used right now, or None when it looks reachable."""
+    """Why the Hugging Face Hub cannot be used right now, or None when it looks reachable.
+
+    Examples
+    --------
+    >>> hub_offline_reason()  # the doctests run with HF_HUB_OFFLINE=1
+    'HF_HUB_OFFLINE is set'
+    """
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         if os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}:
             return f"{var} is set"
@@ -30,6 +36,20 @@ def hub_offline_reason() -> str | None:
 
 
 def iter_hub(dataset_id: str, config: str | None, split: str) -> Iterator[tuple[str, dict]]:
+    """Yield ``(where, record)`` for each record of a hub dataset split (needs the network).
+
+    Raises
+    ------
+    OfflineError
+        The hub cannot be reached; the message says how to load a local file instead.
+
+    Examples
+    --------
+    >>> next(iter_hub("Anthropic/hh-rlhf", None, "test"))
+    Traceback (most recent call last):
+    ...
+    seal_core.errors.OfflineError: 'Anthropic/hh-rlhf' is not a local file, and loading it from the Hugging Face Hub needs the network: HF_HUB_OFFLINE is set. Download it where you have network, or pass a local file instead (JSONL/JSON/CSV/Parquet, gzip ok), e.g. `seal score path/to/pairs.jsonl.gz`; with no DATA the bundled hh-rlhf sample is used.
+    """
     reason = hub_offline_reason()
     if reason:
         raise OfflineError(

@@ -154,7 +154,14 @@ def load_pairs(
 def pairs_from_records(
     records: Iterable[Mapping[str, Any]], *, name: str = "records", strict: bool = True
 ) -> LoadResult:
-    """Build the Pairs table from in-memory records (hh-rlhf or TRL dicts)."""
+    """Build the Pairs table from in-memory records (hh-rlhf or TRL dicts).
+
+    Examples
+    --------
+    >>> res = pairs_from_records([{"prompt": "Say hi", "chosen": "hi", "rejected": "no"}])
+    >>> res.input_format, res.pairs.loc[0, ["chosen", "rejected"]].tolist(), len(res.pairs)
+    ('trl', ['hi', 'no'], 1)
+    """
     return _build(((f"{name} item {i + 1}", dict(r)) for i, r in enumerate(records)), name=name, strict=strict)
 
 
@@ -173,7 +180,7 @@ def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict:
         except RowError as e:
             if strict:
                 raise SealInputError(
-                    f"{where}: {e}. Fix the record, or load leniently (--lenient / 'skip bad rows') to skip it."
+                    f"{where}: {e}. Fix the record, or load leniently (strict=False) to skip it.", option="strict"
                 ) from None
             skipped.append({"where": where, "row_id": row_id, "reason": str(e)})
             continue

@@ -100,6 +100,19 @@ def _records_from_json(path: Path, text: str) -> list[dict]:
 
 
 def iter_file(path: Path, strict: bool) -> Iterator[tuple[str, dict | RowError]]:
+    """Yield ``(where, record)`` for each record of a local data file (the format from its suffix).
+
+    A record that cannot be read is yielded as a :class:`RowError` (with ``strict``, a file-level problem such as bad
+    UTF-8 raises :class:`SealInputError` at once).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "pairs.jsonl"
+    >>> _ = path.write_text('{"chosen": "a", "rejected": "b"}\\nnot json\\n')
+    >>> [(where, type(rec).__name__) for where, rec in iter_file(path, strict=True)]
+    [('pairs.jsonl line 1', 'dict'), ('pairs.jsonl line 2', 'RowError')]
+    """
     suffix = _base_suffix(path)
     if suffix == ".parquet":
         try:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from seal_core.errors import SealInputError
+from seal_core.options import choose
 
 __all__ = ["FilterOp", "SliceSpec", "slice_pairs"]
 
@@ -89,15 +90,13 @@ def slice_pairs(pairs: pd.DataFrame, spec: SliceSpec | None = None) -> pd.DataFr
     """
     spec = spec or SliceSpec()
     for f in spec.search_in:
-        if f not in _SEARCH_FIELDS:
-            raise SealInputError(f"unknown search field {f!r}; expected one of {sorted(_SEARCH_FIELDS)}")
+        choose("search field", f, _SEARCH_FIELDS, option="search_in")
     for col, op, _ in spec.where:
         if col not in pairs.columns:
             raise SealInputError(
                 f"cannot filter on {col!r}: no such column. Columns: {sorted(map(str, pairs.columns))}"
             )
-        if op not in _OPS:
-            raise SealInputError(f"unknown filter operator {op!r}; expected one of {list(_OPS)}")
+        choose("filter operator", op, _OPS, option="where")
     for n, label in ((spec.sample, "sample"), (spec.first, "first")):
         if n is not None and n < 0:
             raise SealInputError(f"{label} must be a non-negative number of pairs, got {n}")

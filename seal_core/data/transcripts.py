@@ -64,7 +64,13 @@ def parse_turns(transcript: str) -> list[dict[str, str]]:
 
 
 def render_transcript(messages: Iterable[Mapping[str, Any]]) -> str:
-    """Render chat messages as an hh-rlhf transcript (``"\\n\\nHuman: ...\\n\\nAssistant: ..."``)."""
+    """Render chat messages as an hh-rlhf transcript (``"\\n\\nHuman: ...\\n\\nAssistant: ..."``).
+
+    Examples
+    --------
+    >>> render_transcript([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+    '\\n\\nHuman: hi\\n\\nAssistant: hello'
+    """
     out = []
     for m in messages:
         out.append(f"\n\n{_ROLE_NAMES[m['role']]}: {m['content']}")
@@ -137,6 +143,26 @@ def _trl_side(prompt: Any, value: Any, name: str) -> tuple[str, str]:
 
 
 def normalize_record(rec: Mapping[str, Any], fmt: str) -> dict[str, Any]:
+    """Both sides of one record as (prompt, response) texts and full transcripts, split as SEAL does.
+
+    Parameters
+    ----------
+    rec : mapping
+        One record: ``chosen``/``rejected`` transcripts (``fmt="hh-rlhf"``) or ``prompt`` plus ``chosen``/``rejected``
+        responses (``fmt="trl"``); each side a string or a list of ``{role, content}`` messages.
+    fmt : {"hh-rlhf", "trl"}
+
+    Raises
+    ------
+    RowError
+        The record cannot be read; lenient loading skips it.
+
+    Examples
+    --------
+    >>> r = normalize_record({"prompt": "Say hi", "chosen": "hi", "rejected": "no"}, "trl")
+    >>> r["prompt_chosen"], r["chosen"], r["rejected_full"]
+    ('\\n\\nHuman: Say hi\\n\\n', 'hi', '\\n\\nHuman: Say hi\\n\\nAssistant: no')
+    """
     if fmt == "trl":
         pc, c = _trl_side(rec.get("prompt"), rec.get("chosen"), "chosen")
         pr, r = _trl_side(rec.get("prompt"), rec.get("rejected"), "rejected")

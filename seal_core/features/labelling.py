@@ -13,7 +13,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.features.taxonomy import FeatureSpec
-from seal_core.storage import SQLiteStore, text_key
+from seal_core.storage import SQLiteStore, fill_cached, text_key
 
 __all__ = ["Featurizer", "LabelCache", "label_pairs"]
 
@@ -100,26 +100,26 @@ def label_pairs(
     responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]
     unique = dict(zip(keys, zip(prompts, responses)))
-    found = cache.get_many(featurizer.key, list(unique)) if cache is not None else {}
-    todo = [k for k in unique if k not in found]
-    batch_size = batch_size or getattr(featurizer, "batch_size", None) or 256
     failed: list[str] = []
-    if progress:
-        progress(0, len(todo))
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        labels = featurizer._label([unique[k][0] for k in chunk], [unique[k][1] for k in chunk])
+
+    def label(chunk: list[str], texts: list[tuple[str, str]]) -> dict[str, dict]:
+        labels = featurizer._label([p for p, _ in texts], [r for _, r in texts])
         new = {}
         for k, row in zip(chunk, labels.to_dict("records")):
             if row.get("__failed__") is True:
                 failed.append(k)
                 continue
             new[k] = {c: _clean(v) for c, v in row.items() if c != "__failed__" and not _isnan(v)}
-        if cache is not None and new:
-            cache.put_many(featurizer.key, new)
-        found.update(new)
-        if progress:
-            progress(min(start + batch_size, len(todo)), len(todo))
+        return new
+
+    found = fill_cached(
+        unique,
+        label,
+        lookup=(lambda ks: cache.get_many(featurizer.key, ks)) if cache is not None else None,
+        save=(lambda new: cache.put_many(featurizer.key, new)) if cache is not None else None,
+        batch_size=batch_size or getattr(featurizer, "batch_size", None) or 256,
+        progress=progress,
+    )
     n = len(pairs)
     table = pd.DataFrame([found.get(k, {}) for k in keys], columns=list(featurizer.specs) or None)
     head = pd.DataFrame({

@@ -14,9 +14,18 @@ __all__ = ["import_seal_labels", "labeler_agreement", "read_features"]
 
 
 def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFrame:
-    """Read a Features table (``seal label --out``) or a SEAL taxonomy export; one labeler's rows.
+    """Read a Features table (``seal label --out``); one labeler's rows.
 
     SEAL taxonomy files (``row_id, preference, <keys>``) need the pairs to join on: use :func:`import_seal_labels`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "features.csv"
+    >>> pd.DataFrame({"pair_id": ["a", "a"], "side": ["chosen", "rejected"], "labeler": "rules@1",
+    ...               "response_hedges": [1, 0]}).to_csv(path, index=False)
+    >>> read_features(path).shape
+    (2, 4)
     """
     path = Path(path)
     if not path.exists():
@@ -35,7 +44,9 @@ def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFra
             raise SealInputError(f"{path.name} has no rows of labeler {labeler!r}")
         df = df[df["labeler"] == labeler]
     elif "labeler" in df.columns and df["labeler"].nunique() > 1:
-        raise SealInputError(f"{path.name} holds labelers {sorted(df['labeler'].unique())}; choose one with --labeler")
+        raise SealInputError(
+            f"{path.name} holds labelers {sorted(df['labeler'].unique())}; choose one (labeler=...)", option="labeler"
+        )
     return df.reset_index(drop=True)
 
 
@@ -44,6 +55,17 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
 
     Rows are joined to ``pairs`` on (``row_id``, ``preference``) → (``pair_id``, ``side``), never by position.
     Rows that match no pair are dropped and counted in ``attrs["unmatched"]``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> pairs = pd.DataFrame({"row_id": [0, 1], "pair_id": ["p0", "p1"]})
+    >>> path = Path(tempfile.mkdtemp()) / "taxonomy.csv"
+    >>> pd.DataFrame({"row_id": [1, 0, 7], "preference": ["chosen", "rejected", "chosen"],
+    ...               "last_response_is_helpful": [True, False, True]}).to_csv(path, index=False)
+    >>> out = import_seal_labels(path, pairs)
+    >>> out[["pair_id", "side", "last_response_is_helpful"]].values.tolist(), out.attrs["unmatched"]
+    ([['p1', 'chosen', 1], ['p0', 'rejected', 0]], 1)
     """
     path = Path(path)
     if not path.exists():

@@ -85,7 +85,14 @@ OUTPUT_TOKENS_PER_TEXT = 260  # a 19-key JSON answer, measured on typical replie
 
 
 def build_prompt(transcript: str) -> str:
-    """SEAL's labelling prompt for one whole transcript (with the key lines separated by newlines)."""
+    """SEAL's labelling prompt for one whole transcript (with the key lines separated by newlines).
+
+    Examples
+    --------
+    >>> prompt = build_prompt("\\n\\nHuman: hi\\n\\nAssistant: hello")
+    >>> prompt.count("last_response_is_"), prompt.endswith("Assistant: hello")
+    (12, True)
+    """
     return PROMPT_TEMPLATE.format(
         categories="\n".join(f"- {c}" for c in WIKIPEDIA_CATEGORIES),
         discrimination="\n".join(f"- {d}" for d in DISCRIMINATION_TYPES),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seal_core.errors import SealInputError
 from seal_core.features.labelling import Featurizer
 from seal_core.features.llm import LLMFeaturizer
 from seal_core.features.rules import RulesFeaturizer
+from seal_core.options import choose
 
 __all__ = ["FEATURIZERS", "get_featurizer"]
 
-FEATURIZERS: dict[str, Callable[..., Featurizer]] = {"rules": RulesFeaturizer, "llm": LLMFeaturizer.from_env}
+FEATURIZERS: dict[str, Callable[..., Featurizer]] = {"llm": LLMFeaturizer.from_env, "rules": RulesFeaturizer}
 
 
 def get_featurizer(name: str, **options) -> Featurizer:
@@ -26,6 +26,4 @@ def get_featurizer(name: str, **options) -> Featurizer:
     ...
     seal_core.errors.SealInputError: unknown labeler 'rule'; expected one of ['llm', 'rules']
     """
-    if name not in FEATURIZERS:
-        raise SealInputError(f"unknown labeler {name!r}; expected one of {sorted(FEATURIZERS)}")
-    return FEATURIZERS[name](**options)
+    return choose("labeler", name, FEATURIZERS)(**options)

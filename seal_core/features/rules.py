@@ -140,8 +140,22 @@ HAND_LABEL_KEYS = {
 
 
 def rules_quality(hand_labels: str | Path) -> pd.DataFrame:
-    """Precision, recall and Cohen's κ of the rules featurizer against a hand-labelled JSONL
-    (``{"text": ..., "labels": {short key: 0/1, "sent": -1/0/1}}``); sentiment is scored as two binary features."""
+    """Precision, recall and Cohen's κ of the rules featurizer against hand labels.
+
+    The hand labels are JSON Lines, ``{"text": ..., "labels": {short key: 0/1, "sent": -1/0/1}}`` (short keys in
+    :data:`HAND_LABEL_KEYS`); sentiment is scored as two binary features (positive, negative).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "hand.jsonl"
+    >>> labels = dict.fromkeys(HAND_LABEL_KEYS, 0) | {"sent": 0}
+    >>> _ = path.write_text("\\n".join(json.dumps({"text": t, "labels": labels | extra}) for t, extra in [
+    ...     ("I'm sorry, I can't help.", {"ref": 1, "apol": 1, "sent": -1}), ("The capital is Paris.", {})]))
+    >>> q = rules_quality(path).set_index("feature")
+    >>> q.loc["last_response_is_refusal", ["precision", "recall"]].tolist()
+    [1.0, 1.0]
+    """
     from sklearn.metrics import cohen_kappa_score, precision_score, recall_score
 
     rows = [json.loads(line) for line in Path(hand_labels).read_text().splitlines() if line.strip()]

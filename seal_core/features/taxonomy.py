@@ -120,7 +120,15 @@ _SENTIMENT_CODES = {"negative": -1, "neutral": 0, "positive": 1}
 
 
 def code_value(value, kind: str):
-    """SEAL's coding (seal-method.md §3.2): True→1, False→0; negative/neutral/positive → −1/0/+1; lists as JSON."""
+    """SEAL's coding (seal-method.md §3.2): True→1, False→0; negative/neutral/positive → −1/0/+1; lists as JSON.
+
+    Examples
+    --------
+    >>> code_value("true", "bool"), code_value(False, "bool"), code_value("negative", "sentiment")
+    (1, 0, -1)
+    >>> code_value(["Gender"], "list")
+    '["Gender"]'
+    """
     if kind == "list":
         if isinstance(value, str):
             return value
@@ -145,7 +153,13 @@ def code_value(value, kind: str):
 
 
 def feature_roles(features: Sequence[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Target or spoiler for each feature: SEAL's defaults, the rules' defaults, then the user's overrides."""
+    """Target or spoiler for each feature: SEAL's defaults, the rules' defaults, then the user's overrides.
+
+    Examples
+    --------
+    >>> feature_roles(["last_response_is_helpful", "response_words", "my_flag"], {"my_flag": "target"})
+    {'last_response_is_helpful': 'target', 'response_words': 'spoiler', 'my_flag': 'target'}
+    """
     roles = {}
     for f in features:
         if f in RULE_FEATURES:
@@ -162,13 +176,25 @@ def feature_roles(features: Sequence[str], overrides: dict[str, str] | None = No
 
 
 def regression_columns(features: pd.DataFrame) -> list[str]:
-    """The numeric feature columns of a Features table (identifiers and list/text columns excluded)."""
+    """The numeric feature columns of a Features table (identifiers and list/text columns excluded).
+
+    Examples
+    --------
+    >>> regression_columns(pd.DataFrame({"pair_id": ["a"], "side": ["chosen"], "topics": ["[]"], "response_words": [3]}))
+    ['response_words']
+    """
     skip = {"pair_id", "side", "labeler", "row_id", "preference", "text"}
     return [c for c in features.columns if c not in skip and pd.api.types.is_numeric_dtype(features[c])]
 
 
 def transform_for_regression(features: pd.DataFrame) -> pd.DataFrame:
-    """Numeric design columns: counts enter as log2(1 + n); everything else as is."""
+    """Numeric design columns: counts enter as log2(1 + n); everything else as is.
+
+    Examples
+    --------
+    >>> transform_for_regression(pd.DataFrame({"response_words": [0, 1, 3], "response_hedges": [1, 0, 1]})).values.tolist()
+    [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]]
+    """
     out = features.copy()
     for c in regression_columns(features):
         spec = RULE_FEATURES.get(c)

@@ -17,9 +17,9 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
 from seal_core.errors import SealInputError
+from seal_core.metrics.intervals import wilson_interval as _wilson
 
 REGIMES = ("stayed_aligned", "got_aligned", "resisted", "reversed")
 REGIME_WORDS = {
@@ -32,13 +32,6 @@ SEAL_GAMMA_TARGETS = ("last_response_is_harmless", "last_response_is_helpful")
 GAMMA_WORDS = {"c": "labeler prefers the chosen", "i": "labeler indifferent", "r": "labeler prefers the rejected"}
 Ties = Literal["disagree", "agree"]
 SMALL = 30
-
-
-def _wilson(k: int, n: int, ci: float) -> tuple[float, float]:
-    if n == 0:
-        return (float("nan"), float("nan"))
-    lo, hi = proportion_confint(k, n, alpha=1 - ci, method="wilson")
-    return float(lo), float(hi)
 
 
 def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:

@@ -13,20 +13,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.stats.proportion import proportion_confint
 
 from seal_core.errors import SealInputError
+from seal_core.metrics.intervals import wilson_interval as _wilson
 
 ROBUSTNESS_COLUMNS = [
     "pair_id", "model", "perturbation", "score_chosen", "score_rejected", "score_chosen_perturbed",
     "score_rejected_perturbed", "agrees", "agrees_perturbed", "became_misaligned", "became_aligned",
 ]  # fmt: skip
-
-
-def _wilson(k: int, n: int, ci: float) -> tuple[float, float]:
-    if n == 0:
-        return (np.nan, np.nan)
-    return tuple(float(v) for v in proportion_confint(k, n, alpha=1 - ci, method="wilson"))
 
 
 def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from seal_core.errors import SealInputError
+from seal_core.options import choose
 
 __all__ = ["DTYPES", "INPUT_FORMATS", "BatchScores", "InputFormat", "RewardModel", "RewardModelConfig",
            "validate_config"]  # fmt: skip
@@ -166,12 +167,22 @@ class RewardModel(ABC):
 
 
 def validate_config(config: RewardModelConfig) -> None:
+    """Check a :class:`RewardModelConfig` before anything is loaded; raise :class:`SealInputError` naming the field.
+
+    Examples
+    --------
+    >>> validate_config(RewardModelConfig("org/rm", dtype="float16"))
+    >>> validate_config(RewardModelConfig("org/rm", input_format="xml"))
+    Traceback (most recent call last):
+    ...
+    seal_core.errors.SealInputError: unknown input format 'xml'; expected one of ['pair', 'chat_template', 'raw']
+    """
     if not isinstance(config.model, str) or not config.model.strip():
         raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
     if config.input_format not in INPUT_FORMATS:
-        raise SealInputError(f"unknown input format {config.input_format!r}; expected one of {list(INPUT_FORMATS)}")
+        choose("input format", config.input_format, dict.fromkeys(INPUT_FORMATS), option="input_format")
     if config.dtype not in DTYPES:
-        raise SealInputError(f"unknown dtype {config.dtype!r}; expected one of {list(DTYPES)}")
+        choose("dtype", config.dtype, dict.fromkeys(DTYPES))
     if config.batch_size is not None and config.batch_size < 1:
         raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
     if config.max_length is not None and config.max_length < 8:

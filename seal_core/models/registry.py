@@ -69,9 +69,20 @@ def load_reward_model(spec: str | RewardModelConfig, **options: Any) -> RewardMo
     Parameters
     ----------
     spec : str or RewardModelConfig
-        A name, hub id or path; or a full config.
+        A built-in name (:func:`list_models`), a head file written by ``seal train-rm`` (or its folder), a local model
+        folder, or a hub id; or a full config.
     **options
         Fields of :class:`RewardModelConfig` (``revision``, ``input_format``, ``max_length``, ``device`` ...).
+
+    Returns
+    -------
+    RewardModel
+
+    Examples
+    --------
+    >>> rm = load_reward_model("seal-minilm-bt")
+    >>> rm.model_id.startswith("seal-minilm-bt@minilm-"), rm.input_format
+    (True, 'minilm-last-turn')
     """
     config = spec if isinstance(spec, RewardModelConfig) else RewardModelConfig(model=str(spec), **options)
     if options and isinstance(spec, RewardModelConfig):

@@ -91,7 +91,7 @@ class Ctx:
     scores: pd.DataFrame
     pre: str | None
     post: str | None
-    in_sample: frozenset
+    in_sample: dict  # model -> number of its pairs scored in sample (0 < k)
     n_pairs: int
     common: list[str]
 
@@ -109,8 +109,10 @@ class Ctx:
     def caveats(self, *models: str) -> tuple[str, ...]:
         out = list(self.common)
         for m in models:
-            if m in self.in_sample:
-                out.append(f"in-sample: {short_model_name(m)} was trained on these pairs, which flatters it")
+            k = self.in_sample.get(m, 0)
+            if k:
+                part = "these pairs" if k >= self.n_pairs else f"{k:,} of these {self.n_pairs:,} pairs"
+                out.append(f"in-sample: {short_model_name(m)} was trained on {part}, which flatters it")
         return tuple(dict.fromkeys(out))
 
 

@@ -74,13 +74,18 @@ def to_altair(spec: ChartSpec, *, width: int = 560) -> alt.LayerChart:
     mark = base.mark_bar(opacity=0.85) if spec.kind == "bars" else base.mark_point(filled=True, size=90)
     layers = [mark.encode(x=x, tooltip=tooltip)]
     if d["ci_low"].notna().any():
-        layers.append(base.mark_errorbar(color="black", ticks=True).encode(x=alt.X("ci_low:Q", title=spec.x_title),
-                                                                           x2="ci_high:Q"))  # fmt: skip
+        whisker = (
+            base if spec.kind == "points" else alt.Chart(d).encode(**{k: v for k, v in enc.items() if k != "color"})
+        )
+        layers.append(whisker.mark_errorbar(color="#222", ticks=True).encode(x=alt.X("ci_low:Q", title=spec.x_title),
+                                                                             x2="ci_high:Q"))  # fmt: skip
     if spec.reference is not None:
         ref = pd.DataFrame({"x": [spec.reference]})
         layers.append(alt.Chart(ref).mark_rule(strokeDash=[4, 4], color="gray").encode(x="x:Q"))
     subtitle = f"Dashed line: {spec.reference_label}" if spec.reference_label else ""
-    height = max(90, 38 * len(rows) * max(1, len(groups)) ** 0.6)
+    # A step per row, not a fixed height: Streamlit fits a fixed height around title and legend, which squashed rows.
+    # (With groups the step is each group's row inside a label's band.)
+    height = alt.Step(24 if len(groups) > 1 else 36)
     title = alt.TitleParams(spec.title, subtitle=subtitle, anchor="start", fontSize=15, subtitleFontSize=13, limit=0,
                             subtitleColor="#4a5568")  # fmt: skip
     return (

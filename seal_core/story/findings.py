@@ -149,14 +149,17 @@ def _gamma(ctx: Ctx, features: pd.DataFrame, targets: Sequence[str]) -> Finding 
     sentence = (f"When the automatic labels judge the rejected response better (on {judged}), {who} prefers it in "
                 f"{share_of(kr, nr, lo, hi, 'pair')}, against {fmt_pct(kc / nc)} when they "
                 f"judge the chosen response better.")  # fmt: skip
-    why = (
-        "Where the content and the human label disagree, the model often sides with the content: some of its "
-        "'mistakes' may be mislabeled pairs rather than a flaw of the model."
-    )
+    if kr / nr > kc / nc:
+        why = ("Where the content and the human label disagree, the model often sides with the content: some of its "
+               "'mistakes' may be mislabeled pairs rather than a flaw of the model.")  # fmt: skip
+    else:
+        why = ("The model goes against what the labels see in the responses, so its mistakes are not explained by "
+               "mislabeled pairs: it has learned something other than what the labels check.")  # fmt: skip
     rows = [share_row(GAMMA[g].name, *cells[g]) for g in "cir"]
     chart = ChartSpec("bars", pd.DataFrame(rows), "How often the model prefers the rejected response, by what the "
                       "labels say", "Share of pairs (95% CI)", domain=(0, 1))  # fmt: skip
-    ex = m[d.index[(d.gamma == "r") & d.mis]].sort_values().index[:3]
+    side = "r" if kr / nr > kc / nc else "c"  # pairs that show the pattern the sentence describes
+    ex = m[d.index[(d.gamma == side) & d.mis]].sort_values().index[:3]
     caveats = [*ctx.caveats(ctx.main), *cell_caveats(nr, lo, hi)]
     numbers = {"targets": list(targets), "share_r": kr / nr, "ci_low": lo, "ci_high": hi, "share_c": kc / nc,
                "n_r": nr, "n_c": nc}  # fmt: skip
@@ -354,12 +357,13 @@ def find_findings(
             raise SealInputError(f"{name}={m!r} is not in the scores; they hold {sorted(models)}")
     if not 1 <= max_findings <= 20:
         raise SealInputError(f"max_findings must be between 1 and 20, got {max_findings}")
-    flagged = set(in_sample)
+    flagged = {m: int(scores["pair_id"][scores["model"] == m].nunique()) for m in in_sample}
     if "in_sample" in scores:
-        flagged |= set(scores.loc[scores["in_sample"].astype(bool), "model"])
+        inside = scores[scores["in_sample"].fillna(False).astype(bool)]
+        flagged |= {m: int(d["pair_id"].nunique()) for m, d in inside.groupby("model")}
     n = scores[scores["model"] == (post or pre)]["pair_id"].nunique()
     common = [f"small slice: only {fmt_count(n, 'pair')}"] if n < SMALL_SLICE else []
-    ctx = Ctx(scores, pre, post, frozenset(flagged), n, common)
+    ctx = Ctx(scores, pre, post, flagged, n, common)
     if n == 0:
         return []
     head = _headline(ctx)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.glossary import display, short_model_name
+from seal_core.storage import atomic_write
 from seal_core.story.figures import to_svg
 from seal_core.story.report import AuditReport, _nan_to_none
 
@@ -65,7 +66,13 @@ def _setup_rows(report: AuditReport) -> pd.DataFrame:
     rows = [("Data", s.get("data", "")), ("Slice", s.get("slice", "")), ("Pairs", f"{s.get('n_pairs', 0):,}")]
     for role, model in s.get("models", {}).items():
         rows.append((f"Reward model ({display(role).lower()})", f"{short_model_name(model)} (full id: {model})"))
-    rows += [("Labels", s.get("labeler", "")), ("Seeds", s.get("seeds", "")), ("Created", s.get("created", ""))]
+    labels = {"rules": "built-in rules (offline)", "llm": "LLM labeler (SEAL's 19 keys)", "none": "none"}
+    key = str(s.get("labeler", ""))
+    rows += [
+        ("Labels", f"{labels.get(key.split('@')[0], key)} ({key})" if key.split("@")[0] in labels else key),
+        ("Seeds", s.get("seeds", "")),
+        ("Created", s.get("created", "")),
+    ]
     rows.append(("Versions", ", ".join(f"{k} {v}" for k, v in s.get("versions", {}).items())))
     return pd.DataFrame([r for r in rows if r[1] != ""], columns=["", "Value"])
 
@@ -128,15 +135,15 @@ def _md_table(df: pd.DataFrame | None) -> str:
 
 def to_markdown(report: AuditReport) -> str:
     """The same content as Markdown (charts as their data tables)."""
-    out = [f"# {report.title}\n", "## Setup\n", _md_table(_setup_rows(report)), "## Findings\n"]
+    out = [f"# {report.title}\n\n", "## Setup\n\n", _md_table(_setup_rows(report)), "\n## Findings\n\n"]
     for i, f in enumerate(report.findings, 1):
         out.append(f"{i}. **{f.sentence}**\n   Why it matters: {f.why}\n")
         out += [f"   - Caveat: {c}\n" for c in f.caveats]
         out.append(f"   - Example pairs: {', '.join(f.examples) or 'none'}; details on the {display_page(f.page)} "
                    "page.\n")  # fmt: skip
     for s in report.sections:
-        out += [f"\n## {s.title}\n", *(f"{t}\n" for t in s.sentences), "\n", _md_table(s.table)]
-    out += ["\n## Caveats\n", *(f"- {c}\n" for c in report.caveats), "\n## Method\n"]
+        out += [f"\n## {s.title}\n\n", *(f"{t}\n" for t in s.sentences), "\n", _md_table(s.table)]
+    out += ["\n## Caveats\n\n", *(f"- {c}\n" for c in report.caveats), "\n## Method\n\n"]
     out += [f"{m}\n\n" for m in report.method]
     out.append(f"## Reproduce\n\n```\n{report.command}\n```\n")
     return "".join(out)
@@ -159,10 +166,8 @@ def write_report(report: AuditReport, path: str | os.PathLike, fmt: Format | Non
     path = Path(path)
     fmt = fmt or {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}.get(path.suffix.lower())
     if fmt is None:
-        raise SealInputError(f"--out {path.name!r}: name an .html, .md or .json file, or pass --format")
+        raise SealInputError(
+            f"cannot write the report to {path.name!r}: name an .html, .md or .json file, or pass fmt", option="fmt"
+        )
     text = render(report, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
