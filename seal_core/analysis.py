@@ -3,8 +3,9 @@
 Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wilson unless noted):
 
 ``schema_version``, ``pre``, ``post``, ``n_pairs``
-``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, in_sample, n_in_sample}}``
-                    (``in_sample``: the RM was trained on ``n_in_sample`` of these pairs; its agreement is then
+``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, p_chance, at_chance, in_sample,
+                    n_in_sample}}`` (``p_chance``: exact binomial test against a coin flip; ``at_chance``: p ≥ 0.05;
+                    ``in_sample``: the RM was trained on ``n_in_sample`` of these pairs, so its agreement is
                     optimistic)
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
 ``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (order-statistic CI), ``share_positive,
@@ -13,11 +14,13 @@ Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wi
                     chosen_pos_rejected_neg / both_pos / chosen_neg_rejected_pos / both_neg)
 ``shift_by_regime`` ``{regime: {n, theta_mean_deg, theta_median_deg, median_ci_low, median_ci_high,
                     share_positive, sign_test_p}}``
-``mcnemar``         list of ``{a, b, n, share_a, share_b, only_a, only_b, statistic, p}`` (exact)
+``mcnemar``         list of ``{a, b, n, share_a, share_b, only_a, only_b, statistic, p, mde, underpowered}``
+                    (exact; ``mde``: smallest difference detectable with 80% power on these pairs)
 
 With features (γ from ``gamma_targets``, SEAL's harmless-then-helpful by default):
 
-``gamma``                   ``{targets, counts: {c, i, r}, shares: {c, i, r}}``
+``gamma``                   ``{targets, counts: {c, i, r}, shares: {c, i, r}, n_incomplete_pairs}`` (pairs left out
+                            for a missing target label)
 ``misalignment_given_gamma`` ``{c|i|r: {pre|post: {n, misaligned, share, ci_low, ci_high, n_ties}}}``
 ``regime_by_gamma``         ``{regime: {c|i|r: {count, share_within_gamma}}}``
 ``agreement``               ``{comparison: {n, agree, share, ci_low, ci_high}}`` (γ ≠ i)
@@ -25,6 +28,7 @@ With features (γ from ``gamma_targets``, SEAL's harmless-then-helpful by defaul
 ``misalignment_regression``  list of ``{term, coef, se, ci_low, ci_high, p, p_adj, n_pairs}`` (LPM of post-RM
                             disagreement on chosen (c) and rejected (r) features; robust SEs; Bonferroni)
 ``theta_regression``        the same for θ in degrees
+``regression_incomplete_pairs`` pairs left out of both regressions for a missing label
 """
 
 from __future__ import annotations
@@ -116,7 +120,10 @@ def analyze(
         "post": post,
         "n_pairs": len(agreement),
         "resistance": {
-            role: {k: res.loc[m, k] for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties")}
+            role: {
+                k: res.loc[m, k]
+                for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties", "p_chance", "at_chance")
+            }  # fmt: skip
             | _in_sample(scores, m, vectors["pair_id"])
             for role, m in (("pre", pre), ("post", post))
         },
@@ -129,7 +136,8 @@ def analyze(
         gamma = labeler_preference(features, gamma_targets)
         counts = gamma.value_counts().reindex(["c", "i", "r"], fill_value=0)
         report["gamma"] = {"targets": list(gamma_targets), "counts": counts.to_dict(),
-                           "shares": (counts / max(counts.sum(), 1)).to_dict()}  # fmt: skip
+                           "shares": (counts / max(counts.sum(), 1)).to_dict(),
+                           "n_incomplete_pairs": gamma.attrs.get("n_incomplete_pairs", 0)}  # fmt: skip
         mg = misalignment_given_gamma(agreement, gamma, ci=ci)
         report["misalignment_given_gamma"] = {
             g: {r: {k: v for k, v in row.items() if k not in ("gamma", "rm")} for r, row in
@@ -154,6 +162,7 @@ def analyze(
             both = pair_regression({"misalignment": y_mis, "theta": y_theta}, wide)
             for label, key in (("misalignment", "misalignment_regression"), ("theta", "theta_regression")):
                 report[key] = both[both["outcome"] == label].drop(columns="outcome").to_dict("records")
+            report["regression_incomplete_pairs"] = wide.attrs.get("n_incomplete_pairs", 0)
     report["mcnemar"] = mcnemar_tests(agreement, gamma).to_dict("records")
     return _clean(report)
 

@@ -44,10 +44,10 @@ REFERENCE: dict[str, tuple[float, str]] = {
     "gamma_c": (0.177, "γ = labeler prefers chosen"),
     "gamma_r": (0.067, "γ = labeler prefers rejected"),
     "post_misaligned_given_c": (0.103, "P(post-D misaligned | γ = c)"),
-    "post_misaligned_given_i": (0.274, "P(post-D misaligned | γ = i) (SEAL counted ties as aligned here)"),
+    "post_misaligned_given_i": (0.274, "P(post-D misaligned | γ = i), ties counted as aligned (as SEAL)"),
     "post_misaligned_given_r": (0.439, "P(post-D misaligned | γ = r)"),
     "pre_misaligned_given_c": (0.373, "P(pre-D misaligned | γ = c)"),
-    "pre_misaligned_given_i": (0.422, "P(pre-D misaligned | γ = i)"),
+    "pre_misaligned_given_i": (0.422, "P(pre-D misaligned | γ = i), ties counted as aligned (as SEAL)"),
     "pre_misaligned_given_r": (0.592, "P(pre-D misaligned | γ = r)"),
     "labeler_agrees_with_people": (0.724, "LM–human agreement where γ ≠ i"),
     "theta_mean_deg": (6.48, "mean reward shift θ (degrees)"),
@@ -113,6 +113,8 @@ def compare(report: dict) -> list[dict]:
             got[f"gamma_{g}"] = share
         for g, by_rm in report["misalignment_given_gamma"].items():
             for rm, row in by_rm.items():
-                got[f"{rm}_misaligned_given_{g}"] = row["share"]
+                # SEAL's γ = i row counted ties as aligned (>=): so does this one; the report itself stays strict
+                k = row["misaligned"] - (row["n_ties"] if g == "i" else 0)
+                got[f"{rm}_misaligned_given_{g}"] = k / row["n"] if row["n"] else None
         got["labeler_agrees_with_people"] = report["agreement"]["labeler agrees with people"]["share"]
     return [{"quantity": desc, "key": k, "seal": ref, "computed": got.get(k)} for k, (ref, desc) in REFERENCE.items()]

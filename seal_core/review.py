@@ -94,16 +94,23 @@ class ReviewStore(SQLiteStore):
         """Add the verdicts of an export that are not here yet (same dataset, pair, reviewer, verdict, note and
         time); returns how many were added. Importing the same file twice adds nothing."""
         path = Path(path)
-        if not path.exists():
-            raise SealInputError(f"verdicts file not found: {path}")
+        from seal_core.safe_io import read_input
+        from seal_core.table_io import read_table
+
         if path.suffix.lower() == ".jsonl":
             try:
-                rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            except json.JSONDecodeError as e:
-                raise SealInputError(f"{path.name} line {e.lineno}: invalid JSON") from None
+                text = read_input(path).decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SealInputError(f"{path.name}: bytes are not valid UTF-8 (byte offset {e.start})") from None
+            rows = []
+            for n, line in enumerate(text.splitlines(), start=1):
+                try:
+                    rows.append(json.loads(line)) if line.strip() else None
+                except json.JSONDecodeError:
+                    raise SealInputError(f"{path.name} line {n}: invalid JSON") from None
             df = pd.DataFrame(rows)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            df = read_table(path, what="verdicts file", dtype=str, keep_default_na=False)
         need = {"dataset", "pair_id", "reviewer", "verdict", "created_at"}
         if need - set(df.columns):
             raise SealInputError(f"{path.name} lacks column(s) {sorted(need - set(df.columns))}")

@@ -152,11 +152,12 @@ class _Bounded(io.RawIOBase):
             super().close()
 
 
-def open_regular(path: str | os.PathLike, *, limit: int | None = None) -> BinaryIO:
+def open_regular(path: str | os.PathLike, *, limit: int | None = None, seekable: bool = False) -> BinaryIO:
     """Open a regular file for binary reading after :func:`check_regular_file`; never blocks on a FIFO.
 
     The file is opened with ``O_NONBLOCK`` and its descriptor checked again (the path may have changed since the
-    ``stat``); reads past ``limit`` bytes raise :class:`SealInputError`.
+    ``stat``); reads past ``limit`` bytes raise :class:`SealInputError`. With ``seekable`` the plain file object
+    is returned (for readers that seek, such as Parquet's), its size checked against ``limit`` once.
     """
     name = os.fspath(path)
     limit = max_input_bytes() if limit is None else limit
@@ -179,6 +180,8 @@ def open_regular(path: str | os.PathLike, *, limit: int | None = None) -> Binary
     except BaseException:
         os.close(fd)
         raise
+    if seekable:
+        return io.BufferedReader(raw, buffer_size=1 << 20)
     return io.BufferedReader(_Bounded(raw, limit, name, decompressed=False), buffer_size=1 << 20)
 
 

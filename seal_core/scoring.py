@@ -292,9 +292,9 @@ write_scores = write_table
 def read_scores(path: str | os.PathLike) -> pd.DataFrame:
     """Read a Scores table written by :func:`write_scores` and check its columns."""
     path = Path(path)
-    if not path.exists():
-        raise SealInputError(f"scores file not found: {path}")
-    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype={"pair_id": str})
+    from seal_core.table_io import read_table
+
+    df = read_table(path, what="scores file", dtype={"pair_id": str})
     need = {"pair_id", "model", "score_chosen", "score_rejected"}
     if need - set(df.columns):
         raise SealInputError(f"{path.name} lacks column(s) {sorted(need - set(df.columns))}; is it a Scores table?")

@@ -180,6 +180,8 @@ def test_imprint_page_with_builtin_rules(default_app):
     at = _imprint(default_app)
     no_errors(at)
     assert at.title[0].value == "Feature imprint"
+    assert "Effect" in at.dataframe[0].value.columns  # plain column names first, raw ones on demand
+    at.toggle(key="imprint_table_raw").set_value(True).run()
     table = at.dataframe[0].value
     assert set(table.role) == {"pre", "post", "difference"} and (table.n_pairs == 200).all()
     words = [m.value for m in at.markdown]
@@ -226,6 +228,7 @@ def test_imprint_page_imports_a_seal_taxonomy_file(default_app, tmp_path, sample
     at.radio(key="imprint_source").set_value("Import a labels file").run()
     at.text_input(key="imprint_path").set_value(str(path)).run()
     no_errors(at)
+    at.toggle(key="imprint_table_raw").set_value(True).run()
     table = at.dataframe[0].value
     assert set(table.feature) == {"last_response_is_helpful", "last_response_is_harmless", "last_response_sentiment"}
     at.text_input(key="imprint_path").set_value(str(tmp_path / "missing.csv")).run()
@@ -258,9 +261,15 @@ def test_resistance_compares_with_the_paper(default_app):
     default_app.session_state["slice_first"] = 150
     at = default_app.run()
     at.switch_page("views/resistance.py").run()
-    table = next(d.value for d in at.dataframe if "seal" in d.value.columns)
-    assert {"post_resistance", "stayed_aligned", "theta_mean_deg"} <= set(table.key)
-    assert table.set_index("key").loc["post_resistance", "seal"] == 0.259
+    from seal_core.preset import REFERENCE
+
+    table = next(d.value for d in at.dataframe if "seal" in d.value.columns).set_index("key")
+    assert table["seal"].to_dict() == {k: v for k, (v, _) in REFERENCE.items()}
+    # the computed column agrees with the regime table drawn higher up the page (a different code path):
+    # the post RM is misaligned on the resisted and reversed pairs, the pre RM agrees on stayed and reversed ones
+    regimes = next(d.value for d in at.dataframe if "regime" in d.value.columns).set_index("regime")["share"]
+    assert table.loc["post_resistance", "computed"] == pytest.approx(regimes["resisted"] + regimes["reversed"])
+    assert table.loc["pre_agreement", "computed"] == pytest.approx(regimes["stayed_aligned"] + regimes["reversed"])
 
 
 def test_shift_page(default_app):
@@ -269,6 +278,7 @@ def test_shift_page(default_app):
     at.switch_page("views/shift.py").run()
     no_errors(at)
     assert any(m.value.startswith("Median θ =") for m in at.markdown)
+    at.toggle(key="shift_by_regime_raw").set_value(True).run()
     by_regime = at.dataframe[0].value
     assert set(by_regime.group) <= {"stayed_aligned", "got_aligned", "resisted", "reversed"}
     assert by_regime.n.sum() == 150

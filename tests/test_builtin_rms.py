@@ -61,7 +61,9 @@ def test_an_edit_costs_one_encoder_call_for_both_models(pre, post, sample):
     s_pre, s_post = pre.score_one(prompt, edited), post.score_one(prompt, edited)
     assert enc.calls == before + 1  # one forward pass served both RMs
     assert s_post != post.score_one(prompt, response)
-    assert isinstance(s_pre, float)
+    # the shared encoder pass gives each RM the score it gives the edited text on its own, in a batch
+    assert s_pre == pytest.approx(float(pre.score([prompt], [edited]).scores[0]), abs=1e-6)
+    assert s_post == pytest.approx(float(post.score([prompt], [edited]).scores[0]), abs=1e-6)
 
 
 def test_compose_keeps_the_response_and_cuts_the_human_turn_from_the_left():

@@ -7,8 +7,12 @@ from seal_core.cli import main
 
 
 def test_models_lists_builtins(capsys):
+    from seal_core.models import POST_NAME, PRE_NAME
+
     assert main(["models"]) == 0
-    assert capsys.readouterr().out.strip()
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:2] == [PRE_NAME, "pre"] for line in lines)
+    assert any(line.split()[:2] == [POST_NAME, "post"] for line in lines)
 
 
 def test_score_writes_the_scores_table_and_prints_resistance(pair_rm_path, tmp_path, capsys):
@@ -100,7 +104,9 @@ def test_label_and_imprint_commands(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "difference" in printed and "After training" in printed
     table = pd.read_csv(out)
-    assert {"feature", "kind", "rm", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"} <= set(table.columns)
+    assert {"feature", "feature_role", "rm", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"} <= set(
+        table.columns
+    )
     assert set(table.role) == {"pre", "post", "difference"} and (table.n_pairs == 120).all()
     assert main(["imprint", "--scores", str(scores), "--features", str(feats), "--post", "seal"]) == 2
     assert "matches 2 model(s)" in capsys.readouterr().err

@@ -1,6 +1,5 @@
 import gzip
 import json
-import time
 import warnings
 
 import pandas as pd
@@ -86,7 +85,7 @@ def test_duplicate_records_get_suffixed_ids():
 def test_given_ids_are_used_and_must_be_unique():
     res = pairs_from_records([{**HH, "id": 7}, {**HH, "id": 8}])
     assert res.pairs.pair_id.tolist() == ["7", "8"]
-    with pytest.raises(SealInputError, match="duplicate pair id '7'"):
+    with pytest.raises(SealInputError, match=r"duplicate pair id \(first seen at records item 1\)"):
         pairs_from_records([{**HH, "id": 7}, {**HH, "id": 7}])
 
 
@@ -140,7 +139,7 @@ def test_implicit_prompt_conversations():
 def test_trl_message_errors():
     with pytest.raises(SealInputError, match="must end with an assistant message"):
         pairs_from_records([{"prompt": "Hi", "chosen": [{"role": "user", "content": "x"}], "rejected": "y"}])
-    with pytest.raises(SealInputError, match="role 'robot'"):
+    with pytest.raises(SealInputError, match="message 0 has an unknown role; expected user, assistant or system"):
         pairs_from_records([{"prompt": "Hi", "chosen": [{"role": "robot", "content": "x"}], "rejected": "y"}])
 
 
@@ -250,12 +249,10 @@ def test_file_level_errors(tmp_path):
 
 
 def test_hub_dataset_fails_fast_offline():
-    start = time.perf_counter()
-    with pytest.raises(OfflineError, match=r"needs the network: HF_HUB_OFFLINE is set.*pass a local file"):
+    with pytest.raises(OfflineError, match=r"needs the network: HF_HUB_OFFLINE is set.*load a local file"):
         load_pairs("Anthropic/hh-rlhf", config="harmless-base")
     with pytest.raises(OfflineError):  # dots in a dataset name do not make it a file
-        load_pairs("allenai/reward-bench-2.0")
-    assert time.perf_counter() - start < 5  # fail fast, not after network retries
+        load_pairs("allenai/reward-bench-2.0")  # how fast it fails: benchmarks/fail_fast.py
 
 
 # ---------------------------------------------------------------------------------------------- slices

@@ -119,7 +119,9 @@ def test_import_errors(sample, tmp_path):
     with pytest.raises(SealInputError, match="preference must be chosen/rejected"):
         import_seal_labels(bad, sample.pairs)
     pd.DataFrame({"row_id": [0], "preference": ["chosen"], "last_response_is_helpful": ["perhaps"]}).to_csv(bad)
-    with pytest.raises(SealInputError, match="column last_response_is_helpful: boolean label 'perhaps'"):
+    with pytest.raises(
+        SealInputError, match="column last_response_is_helpful: a boolean label that is not true/false"
+    ):
         import_seal_labels(bad, sample.pairs)
     pd.DataFrame({"row_id": [0], "preference": ["chosen"], "nothing": [1]}).to_csv(bad)
     with pytest.raises(SealInputError, match="none of SEAL's label keys"):

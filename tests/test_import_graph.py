@@ -152,7 +152,14 @@ def test_importing_seal_core_loads_no_heavy_or_ui_library():
 
 # The layers of the README's Architecture section, bottom first; a module may import its own layer and those below.
 LAYERS = [
-    ["seal_core.errors", "seal_core.options", "seal_core.storage", "seal_core.safe_io", "seal_core.redact"],
+    [
+        "seal_core.errors",
+        "seal_core.options",
+        "seal_core.storage",
+        "seal_core.safe_io",
+        "seal_core.table_io",
+        "seal_core.redact",
+    ],
     ["seal_core.data"],
     ["seal_core.models", "seal_core.precision", "seal_core.batching"],
     [

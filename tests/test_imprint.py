@@ -34,7 +34,7 @@ def test_pair_fe_recovers_known_coefficients():
     for k, b in BETA.items():
         assert abs(t.loc[k, "coef"] - b) < 4 * t.loc[k, "se"]
         assert t.loc[k, "ci_low"] < b < t.loc[k, "ci_high"]
-    assert t.loc["helpful", "kind"] == "target" and (t.n_pairs == 600).all()
+    assert t.loc["helpful", "feature_role"] == "target" and (t.n_pairs == 600).all()
 
 
 def test_pair_fe_equals_first_difference_regression_with_robust_se():

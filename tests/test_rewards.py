@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -58,6 +56,20 @@ def test_truncation_cuts_the_prompt_from_the_left_and_keeps_the_response(pair_rm
     # the kept text is the end of the prompt (left cut): its score equals scoring that tail directly
     kept = rm.score(["final question\n\n"], ["the answer"])
     assert kept.prompt_tokens_cut[0] == 0
+
+
+def test_truncation_keeps_the_end_of_the_prompt(pair_rm_path):
+    """Prompts that differ only in the part cut away score the same; prompts that differ at the kept end do not."""
+    rm = load_reward_model(str(pair_rm_path), max_length=24)
+
+    def prompt(start, end):
+        return "\n\nHuman: " + " ".join([start] * 30 + ["word"] * 30) + f" {end}\n\n"
+
+    a, b, c = (prompt("apple", "question"), prompt("river", "question"), prompt("apple", "garden"))
+    out = rm.score([a, b, c], ["the answer"] * 3)
+    assert (out.prompt_tokens_cut > 30).all()  # every start word is cut away
+    assert out.scores[0] == pytest.approx(out.scores[1], abs=1e-6)
+    assert abs(out.scores[0] - out.scores[2]) > 1e-4
 
 
 def test_response_longer_than_budget_is_cut_from_its_end(pair_rm_path):
@@ -149,10 +161,8 @@ def test_missing_local_path_and_offline_hub_fail_fast():
         load_reward_model("./nope")
     with pytest.raises(OfflineError):  # a hub id with dots in its name is a hub id, not a missing file
         load_reward_model("Skywork/Skywork-Reward-Llama-3.1-8B")
-    start = time.perf_counter()
     with pytest.raises(OfflineError, match="not in the Hugging Face cache; downloading it needs the network"):
-        load_reward_model("OpenAssistant/reward-model-deberta-v3-large-v2")
-    assert time.perf_counter() - start < 10
+        load_reward_model("OpenAssistant/reward-model-deberta-v3-large-v2")  # how fast: benchmarks/fail_fast.py
 
 
 def test_empty_name_and_mismatched_batch(pair_rm):
@@ -164,4 +174,7 @@ def test_empty_name_and_mismatched_batch(pair_rm):
 
 
 def test_list_models_returns_registered_builtins():
-    assert all(m.role in ("pre", "post") for m in list_models())
+    from seal_core.models import POST_NAME, PRE_NAME
+
+    models = list_models()
+    assert sorted((m.role, m.name) for m in models) == [("post", POST_NAME), ("pre", PRE_NAME)]

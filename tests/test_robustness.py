@@ -57,19 +57,20 @@ def test_perturb_pairs_keeps_prompts_and_rebuilds_transcripts(sample):
     assert (p.chosen_full == p.prompt_chosen + "Assistant: " + p.chosen).all()
 
 
-def rows_for(before_c, before_r, after_c, after_r, model="m", pert="typos"):
+def rows_for(before_c, before_r, after_c, after_r, flags, model="m", pert="typos"):
+    """Rows with hand-written flags: ``flags`` = (agrees, agrees_perturbed, became_misaligned, became_aligned)."""
     d = pd.DataFrame({"pair_id": [f"p{i}" for i in range(len(before_c))], "model": model, "perturbation": pert,
                       "score_chosen": before_c, "score_rejected": before_r, "score_chosen_perturbed": after_c,
                       "score_rejected_perturbed": after_r})  # fmt: skip
-    d["agrees"] = d.score_chosen > d.score_rejected
-    d["agrees_perturbed"] = d.score_chosen_perturbed > d.score_rejected_perturbed
-    d["became_misaligned"] = d.agrees & ~d.agrees_perturbed
-    d["became_aligned"] = ~d.agrees & d.agrees_perturbed
+    for name, values in zip(("agrees", "agrees_perturbed", "became_misaligned", "became_aligned"), flags):
+        d[name] = [bool(v) for v in values]
     return d
 
 
 def test_summary_counts_flips_by_hand():
-    d = rows_for([1, 1, 1, 0], [0, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0])
+    # pair 1 agreed and stopped (1 > 0, then 0 < 1); pair 3 disagreed and started (0 < 1, then 1 > 0)
+    flags = ([1, 1, 1, 0], [1, 0, 1, 1], [0, 1, 0, 0], [0, 0, 0, 1])
+    d = rows_for([1, 1, 1, 0], [0, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0], flags)
     s = robustness_summary(d).iloc[0]
     assert (s.became_misaligned, s.became_aligned) == (1, 1)
     assert s.became_misaligned_rate == pytest.approx(1 / 3) and s.became_aligned_rate == 1.0
@@ -78,7 +79,7 @@ def test_summary_counts_flips_by_hand():
 
 
 def test_probe_pass_rate_ignores_unchanged_texts():
-    d = rows_for([1.0, 1.0], [0.0, 0.0], [0.5, 1.0], [-1.0, 0.2], pert="insult")
+    d = rows_for([1.0, 1.0], [0.0, 0.0], [0.5, 1.0], [-1.0, 0.2], ([1, 1], [1, 1], [0, 0], [0, 0]), pert="insult")
     p = probe_pass_rates(d, {"insult": "down"}).iloc[0]
     assert (p.n_texts, p.passed) == (3, 2)  # one text unchanged; two went down, one up
 
@@ -115,7 +116,18 @@ def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
     pairs = sample.pairs.head(30)
     rows, excluded = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
     assert len(rows) == 60 and set(rows.perturbation) == {"case", "insult"}
-    assert (rows.became_misaligned == (rows.agrees & ~rows.agrees_perturbed)).all()
+    # every number checked against the RM scoring the original and the perturbed texts directly
+    pert = perturb_pairs(pairs, "insult", seed=3)
+    direct = {k: rm.score(d[f"prompt_{k}"].tolist(), d[k].tolist()).scores for k, d in
+              (("chosen", pairs), ("rejected", pairs))}  # fmt: skip
+    after = {k: rm.score(pert[f"prompt_{k}"].tolist(), pert[k].tolist()).scores for k in ("chosen", "rejected")}
+    ins = rows[rows.perturbation == "insult"].set_index("pair_id").loc[pairs.pair_id]
+    np.testing.assert_allclose(ins.score_chosen, direct["chosen"], atol=1e-6)
+    np.testing.assert_allclose(ins.score_rejected_perturbed, after["rejected"], atol=1e-6)
+    before_ok, after_ok = direct["chosen"] > direct["rejected"], after["chosen"] > after["rejected"]
+    np.testing.assert_array_equal(ins.became_misaligned, before_ok & ~after_ok)
+    np.testing.assert_array_equal(ins.became_aligned, ~before_ok & after_ok)
+    assert ins.became_misaligned.any() or ins.became_aligned.any()  # the check is not vacuous
     again, _ = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
     pd.testing.assert_frame_equal(rows, again)
     gated, excluded = run_robustness(pairs, [rm], ["insult"], gate=0.999)
@@ -174,3 +186,17 @@ def test_rewrite_rules_and_llm_rewrites(sample, tmp_path):
         assert len(server.requests) == n  # every answer is cached (rejected ones too): a rerun is free and identical
     finally:
         server.close()
+
+
+def test_the_same_text_in_different_pairs_gets_different_typos():
+    from seal_core.data import pairs_from_records
+
+    text = "Please remember to water the tomatoes every morning before breakfast and after dinner."
+    pairs = pairs_from_records([
+        {"id": f"p{i}", "chosen": f"\n\nHuman: Tips?\n\nAssistant: {text}", "rejected": "\n\nHuman: Tips?\n\nAssistant: No."}
+        for i in range(4)
+    ]).pairs  # fmt: skip
+    out = perturb_pairs(pairs, "typos", seed=0)
+    assert (out.chosen != text).all()
+    assert out.chosen.nunique() > 1  # the generator is seeded by the pair id too, not only by the text
+    assert out.chosen.tolist() == perturb_pairs(pairs.iloc[::-1], "typos", seed=0).chosen.tolist()[::-1]

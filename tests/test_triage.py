@@ -56,7 +56,28 @@ def test_components_and_ranking_on_hand_made_pairs():
     assert only_margin.index[0] == "same"
     with pytest.raises(SealInputError, match="non-negative"):
         rank_pairs(comp, {"small_margin": -1})
-    assert rank_pairs(comp).equals(rank_pairs(comp))  # reproducible
+    shuffled = comp.iloc[[2, 0, 1]]  # the ranking depends on the components, not on the input order
+    assert rank_pairs(shuffled).equals(rank_pairs(comp))
+
+
+@pytest.mark.parametrize("component", ["small_margin", "labeler_vs_human", "near_identical", "label_quality"])
+def test_score_is_the_weighted_mean_and_a_zero_weight_removes_a_component(component):
+    comp = pd.DataFrame({"small_margin": [0.9, 0.1, 0.4], "labeler_vs_human": [0.0, 1.0, 0.5],
+                         "near_identical": [0.2, 0.6, 1.0], "label_quality": [0.3, 0.8, np.nan]},
+                        index=["x", "y", "z"])  # fmt: skip
+    w = {"small_margin": 1.0, "labeler_vs_human": 3.0, "near_identical": 0.5, "label_quality": 2.0}
+    got = rank_pairs(comp, w)["score"]
+    # by hand: x = (0.9·1 + 0·3 + 0.2·0.5 + 0.3·2) / 6.5; z has no label_quality, so its weight is left out
+    assert got["x"] == pytest.approx((0.9 + 0.0 + 0.1 + 0.6) / 6.5)
+    assert got["z"] == pytest.approx((0.4 + 1.5 + 0.5) / 4.5)
+    zero = rank_pairs(comp, {**w, component: 0.0})["score"]
+    rest = {c: v for c, v in w.items() if c != component}
+    for pid in comp.index:
+        vals = comp.loc[pid, list(rest)]
+        ok = vals.notna()
+        expect = (vals[ok] * pd.Series(rest)[ok]).sum() / pd.Series(rest)[ok].sum()
+        assert zero[pid] == pytest.approx(expect)
+    assert not np.allclose(zero.sort_index(), got.sort_index())  # the weight mattered
 
 
 def test_one_rm_has_no_disagreement_component_and_similarity_is_used():
@@ -65,7 +86,12 @@ def test_one_rm_has_no_disagreement_component_and_similarity_is_used():
     assert sim["same"] == pytest.approx(1.0, abs=1e-5)
     comp = ambiguity_components(PAIRS, s, similarity=sim)
     assert comp["rm_disagreement"].isna().all() and comp["labeler_vs_human"].isna().all()
-    assert 0 <= comp.loc["mislabel", "near_identical"] <= 1
+    # (cos − 0.8) / 0.2, clipped: computed by hand from the similarity the component was given
+    assert comp.loc["mislabel", "near_identical"] == pytest.approx(min(max((sim["mislabel"] - 0.8) / 0.2, 0), 1))
+    assert comp.loc["same", "near_identical"] == 1.0
+    made_up = pd.Series({"clear": 0.9, "same": 0.5, "mislabel": 0.7})
+    near = ambiguity_components(PAIRS, s, similarity=made_up)["near_identical"]
+    assert near.to_dict() == pytest.approx({"clear": 0.5, "same": 1.0, "mislabel": 0.0})  # identical texts stay 1
 
 
 def test_verdicts_history_current_and_validation(tmp_path):
@@ -189,5 +215,16 @@ def test_ranking_scales_to_the_bundled_sample():
     rng = np.random.default_rng(0)
     s = pd.DataFrame({"pair_id": p.pair_id, "model": "m", "margin": rng.normal(size=len(p))})
     s["score_chosen"], s["score_rejected"] = s.margin, 0.0
-    ranked = rank_pairs(ambiguity_components(p, s))
-    assert len(ranked) == 1800 and ranked["rank"].is_monotonic_increasing
+    comp = ambiguity_components(p, s)
+    ranked = rank_pairs(comp)
+    assert len(ranked) == 1800 and ranked.index.is_unique
+    assert ranked["score"].is_monotonic_decreasing  # ordered by score, not by the input
+    by_hand = comp.mean(axis=1)  # equal weights: the mean of the available components
+    assert ranked.index[0] == by_hand.idxmax()
+    np.testing.assert_allclose(ranked["score"], by_hand.loc[ranked.index], rtol=1e-12)
+
+
+def test_review_store_syncs_every_commit_to_disk(tmp_path):
+    store = ReviewStore(tmp_path / "r.sqlite")
+    assert store._conn().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store._conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -71,6 +71,8 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
         .map({"pre": "pre-training RM", "post": "post-training RM", "difference": "post − pre"})
         .fillna(data["rm"])
     )
+    sd = "scale" in data and (data["scale"] == "sd").all()
+    unit = ", in sd of that RM's scores" if sd else ""
     lead = data[data["role"] == "post"] if (data["role"] == "post").any() else data
     order = lead.sort_values("coef", ascending=False)["feature"].drop_duplicates().tolist()
     y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
@@ -81,19 +83,21 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
         y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model", scale=colors)
     )
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title="Change in reward when the feature is present (95% CI)"),
+        x=alt.X("ci_low:Q", title=f"Change in reward when the feature is present{unit} (95% CI)"),
         x2="ci_high:Q",
         opacity=alt.condition("datum.significant", alt.value(1.0), alt.value(0.3)),
     )
     points = base.mark_point(filled=True, size=70).encode(
         x="coef:Q",
         shape=alt.Shape(
-            "kind:N", title="Feature kind", scale=alt.Scale(domain=["target", "spoiler"], range=["circle", "triangle"])
+            "feature_role:N",
+            title="Feature role",
+            scale=alt.Scale(domain=["target", "spoiler"], range=["circle", "triangle"]),
         ),
         opacity=alt.condition("datum.significant", alt.value(1.0), alt.value(0.3)),
         tooltip=[
             "feature",
-            "kind",
+            "feature_role",
             "who",
             alt.Tooltip("coef:Q", format="+.3f"),
             alt.Tooltip("se:Q", format=".3f"),

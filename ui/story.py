@@ -23,7 +23,7 @@ PRESENT_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stExpander"], [data-testid="stDataFrame"] {display: none !important;}
 [data-testid="stMainBlockContainer"] {max-width: 1100px; padding-top: 2rem;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] {font-size: 1.35rem !important;}
+[data-testid="stMarkdown"] p, [data-testid="stCaptionContainer"] p {font-size: 1.35rem !important;}
 h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important; line-height: 1.3 !important;}
 </style>"""
 

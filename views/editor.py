@@ -3,6 +3,7 @@
 import streamlit as st
 
 from seal_core.editing import diff_as_text, p_chosen, sentence_attribution, word_diff
+from seal_core.glossary import model_label
 from seal_core.perturb import PERTURBATIONS, perturb_text
 from ui.errors import user_errors
 from ui.pairs import pick_pair
@@ -66,7 +67,7 @@ def editor() -> None:
         return f"{v:+.3f}" if abs(v) >= 5e-4 else None
 
     for r in rows:
-        st.markdown(f"**{r['role'].capitalize()} RM** (`{r['model']}`)")
+        st.markdown(f"**{model_label(r['model'], r['role'])}**", help=f"Full model id: {r['model']}")
         c = st.columns(4)
         c[0].metric("Score, chosen", f"{r['now'][0]:.3f}", delta=change(r["now"][0] - r["orig"][0]))
         c[1].metric("Score, rejected", f"{r['now'][1]:.3f}", delta=change(r["now"][1] - r["orig"][1]))

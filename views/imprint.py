@@ -8,6 +8,7 @@ from ui.charts import imprint_forest
 from ui.errors import user_errors
 from ui.featuresource import RULES, choose_features
 from ui.sidebar import context
+from ui.story import technical
 
 ctx = context()
 st.title("Feature imprint")
@@ -33,6 +34,8 @@ estimator = c1.selectbox(
 )
 adjust = c2.selectbox("Multiple-testing adjustment", ["bonferroni", "holm", "fdr_bh", "none"], key="imprint_adjust")
 show_diff = c3.toggle("Show post − pre", key="imprint_diff", disabled=not {"pre", "post"} <= set(ctx.rms))
+per_sd = c3.toggle("Per score sd (compare RMs)", value=len(ctx.rms) > 1, key="imprint_per_sd",
+                   help="RMs score on different scales; per-sd coefficients compare them fairly.")  # fmt: skip
 cols = [c for c in feats.columns if c not in ("pair_id", "side", "labeler") and feats[c].dtype.kind in "iufb"]
 defaults = feature_roles(cols)
 targets = st.multiselect(
@@ -55,6 +58,7 @@ with user_errors("The imprint regression failed"):
         roles=roles,
         estimator=estimator,
         adjust=adjust,
+        scale="sd" if per_sd else "raw",
     )
 for note in res.notes:
     st.warning(note)
@@ -67,7 +71,7 @@ st.caption(
 for role in ("post", "pre"):
     if role in ids:
         st.write(describe_top(res.table, role))
-st.dataframe(res.table, hide_index=True)
+technical(res.table, "The imprint table", key="imprint_table")
 st.download_button("Download the table (CSV)", res.table.to_csv(index=False), "imprint.csv", "text/csv")
 with st.expander("Features left out, and variance inflation factors"):
     if len(res.dropped):

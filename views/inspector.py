@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from seal_core.glossary import model_label
 from ui.errors import user_errors
 from ui.loaders import get_scores
 from ui.pairs import pick_pair
@@ -36,7 +37,7 @@ if row.empty:  # the pair came from outside the slice
     with user_errors("Scoring failed"):
         row = pd.concat([get_scores(pair.to_frame().T, rm).assign(role=role) for role, rm in ctx.rms.items()])
 for r in row.itertuples():
-    st.markdown(f"**{r.role.capitalize()} RM** (`{r.model}`)")
+    st.markdown(f"**{model_label(r.model, r.role)}**", help=f"Full model id: {r.model}")
     cols = st.columns(4)
     cols[0].metric("Score, chosen", f"{r.score_chosen:.3f}")
     cols[1].metric("Score, rejected", f"{r.score_rejected:.3f}")

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from seal_core.glossary import model_label
 from seal_core.metrics.resistance import ResistanceResult, resistance_table
 from ui.charts import margin_histogram, resistance_bars
 from ui.errors import user_errors
 from ui.sidebar import context
+from ui.story import technical
 
 ctx = context()
 st.title("Overview")
@@ -52,7 +54,7 @@ table = resistance_table(scores)
 table["role"] = table["model"].map(scores.drop_duplicates("model").set_index("model")["role"])
 for row in table.itertuples():
     res = ResistanceResult(**{k: getattr(row, k) for k in ResistanceResult.__dataclass_fields__})
-    st.markdown(f"**{row.role.capitalize()} RM** (`{row.model}`)")
+    st.markdown(f"**{model_label(row.model, row.role)}**", help=f"Full model id: {row.model}")
     st.write(res.sentence())
 st.altair_chart(resistance_bars(table), width="stretch")
 st.caption(
@@ -61,7 +63,7 @@ st.caption(
 )
 st.altair_chart(margin_histogram(scores), width="stretch")
 st.caption("Pairs to the right of zero are ones where the RM agrees with the human label.")
-st.dataframe(table.drop(columns=["ci"]), hide_index=True)
+technical(table.drop(columns=["ci"]), "Numbers behind the chart", key="overview_resistance")
 truncated = scores[scores.truncated_chosen | scores.truncated_rejected]
 if len(truncated):
     st.caption(

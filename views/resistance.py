@@ -6,10 +6,12 @@ import streamlit as st
 
 from seal_core.errors import SealInputError
 from seal_core.features import regression_columns, transform_for_regression
+from seal_core.metrics.power import AGREEMENT_EFFECT, underpowered_note
 from seal_core.metrics.regimes import (
     GAMMA_WORDS,
     REGIME_WORDS,
     SEAL_GAMMA_TARGETS,
+    chance_level_note,
     labeler_preference,
     mcnemar_tests,
     misalignment_given_gamma,
@@ -46,6 +48,8 @@ st.write(
     f"{res.loc['reversed', 'share']:.0%} went the wrong way."
 )
 st.dataframe(regimes.drop(columns=["label"]), hide_index=True)
+if chance := chance_level_note(agreement):
+    st.info(chance)
 ties = int(agreement.tie_pre.sum()), int(agreement.tie_post.sum())
 if any(ties):
     st.caption(f"Ties (counted as not agreeing, as in SEAL): {ties[0]} for the pre RM, {ties[1]} for the post RM.")
@@ -72,6 +76,11 @@ shares = gamma.value_counts(normalize=True).reindex(["c", "i", "r"], fill_value=
 st.write(
     f"The labeler prefers the chosen response in {shares['c']:.0%} of pairs, is indifferent in {shares['i']:.0%} "
     f"and prefers the rejected one in {shares['r']:.0%}."
+    + (
+        f" {gamma.attrs['n_incomplete_pairs']:,} pair(s) missing a target label were left out."
+        if gamma.attrs.get("n_incomplete_pairs")
+        else ""
+    )
 )
 st.altair_chart(mosaic(agreement, gamma))
 st.caption(
@@ -97,6 +106,7 @@ first = tests.iloc[0]
 st.caption(
     f"The post RM agrees with people on {first.share_b:.0%} of pairs against {first.share_a:.0%} for the pre RM "
     f"(McNemar exact p = {first.p:.2g}): a p below 0.05 means the change is unlikely to be chance."
+    + (f" {underpowered_note(AGREEMENT_EFFECT, first.mde).capitalize()}." if first.underpowered else "")
 )
 
 st.subheader("Which features go with misalignment")
@@ -107,6 +117,8 @@ with user_errors("Regression"):
         lpm = pair_regression((~agreement.set_index("pair_id")["agrees_post"]).astype(float), wide,
                               name="post RM disagrees")  # fmt: skip
         st.dataframe(lpm.drop(columns=["outcome"]), hide_index=True)
+        if wide.attrs.get("n_incomplete_pairs"):
+            st.caption(f"{wide.attrs['n_incomplete_pairs']:,} pair(s) missing a label were left out.")
         st.caption("Linear probability model of the post RM preferring the rejected response, on the features of the "
                    "chosen (c) and rejected (r) texts; robust SEs; Bonferroni-adjusted p.")  # fmt: skip
     except SealInputError as e:

@@ -6,7 +6,13 @@ import streamlit as st
 from seal_core.data import content_hash
 from seal_core.editing import diff_as_text, word_diff
 from seal_core.features import RulesFeaturizer, label_pairs
-from seal_core.metrics.robustness import flip_variables, probe_pass_rates, robustness_scores, robustness_summary
+from seal_core.metrics.robustness import (
+    flip_variables,
+    probe_pass_rates,
+    robustness_scores,
+    robustness_summary,
+    underpowered_words,
+)
 from seal_core.perturb import PERTURBATIONS, perturb_pairs
 from seal_core.robustness import expected_directions, run_robustness
 from ui.charts import forest, share_bars
@@ -65,6 +71,8 @@ st.altair_chart(share_bars(chart, category="perturbation", color="RM", title="Ho
                            x_title="Share of pairs whose preferred response changed"), width="stretch")  # fmt: skip
 st.caption("Flip rate per perturbation and RM (either direction), with 95% Wilson intervals.")
 st.dataframe(summary.drop(columns=["RM"]), hide_index=True)
+if weak := underpowered_words(summary):
+    st.caption(weak)
 probes = probe_pass_rates(rows, expected_directions(names))
 if len(probes):
     st.markdown("**Directional probes**: share of texts whose score went down, as it should")

@@ -5,10 +5,11 @@ import streamlit as st
 from seal_core.features import regression_columns, transform_for_regression
 from seal_core.metrics.regimes import pair_agreement, pair_regression, wide_features
 from seal_core.metrics.shift import reward_vectors, summarize_shift, theta_by_group
-from ui.charts import polar_histogram, reward_heatmap
+from ui.charts import REWARD_DIRECTIONS, polar_histogram, reward_heatmap
 from ui.errors import user_errors
 from ui.loaders import get_features
 from ui.sidebar import context, require_pre_post
+from ui.story import technical
 
 ctx = context()
 st.title("Reward shift")
@@ -35,8 +36,10 @@ st.write(
 if summary.n_undefined:
     st.caption(f"{summary.n_undefined} pair(s) have a zero reward vector, so no angle; they are left out of θ.")
 p1, p2, p3 = st.columns(3)
-p1.altair_chart(polar_histogram(vectors["dir_u_deg"], title="Reward directions, pre RM", color="#d2691e"))
-p2.altair_chart(polar_histogram(vectors["dir_v_deg"], title="Reward directions, post RM", color="#008080"))
+p1.altair_chart(polar_histogram(vectors["dir_u_deg"], title="Reward directions, pre RM", color="#d2691e",
+                                directions=REWARD_DIRECTIONS))  # fmt: skip
+p2.altair_chart(polar_histogram(vectors["dir_v_deg"], title="Reward directions, post RM", color="#008080",
+                                directions=REWARD_DIRECTIONS))  # fmt: skip
 p3.altair_chart(polar_histogram(vectors["theta_deg"], title="Reward shifts θ", color="#777777"))
 st.caption(
     "Polar histograms, 16 bins, wedge area ∝ number of pairs. Directions are angles from e = (−1, −1)/√2; 0° points "
@@ -45,7 +48,7 @@ st.caption(
 agreement = pair_agreement(scores, pre, post).set_index("pair_id")
 st.subheader("θ by regime")
 by = theta_by_group(vectors, vectors["pair_id"].map(agreement["regime"]))
-st.dataframe(by, hide_index=True)
+technical(by, "θ by regime: the table", key="shift_by_regime")
 st.caption("Median with a 95% CI; the sign test asks whether θ is as often positive as negative.")
 sel = st.selectbox("Polar histogram of θ for one regime", by["group"].tolist(), key="shift_regime")
 st.altair_chart(polar_histogram(vectors.loc[vectors["pair_id"].map(agreement["regime"]) == sel, "theta_deg"],

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from seal_core.cli.parser import SEAL_TARGETS_DEFAULT
 from seal_core.errors import SealInputError
 from seal_core.storage import TABLE_SUFFIXES
 
@@ -18,16 +19,23 @@ def _check_out(out: str | None) -> None:
         raise SealInputError(f"--out {out!r}: use a .parquet or .csv file name")
 
 
-def _load_slice(args: argparse.Namespace, *, report: bool = False):
-    """Load DATA as the data arguments say and take the slice; with ``report``, print notes and skipped rows."""
-    from seal_core.data import SliceSpec, load_pairs, slice_pairs
+def _load_slice(args: argparse.Namespace):
+    """Load DATA as the data arguments say and take the slice. Notes and skipped records (counts by kind of
+    problem plus the first 20) go to the console, which prints them once the work starts."""
+    from seal_core.data import SliceSpec, load_pairs, slice_pairs, summarize_skipped
 
     loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
-    if report:
-        for note in loaded.warnings:
-            print(f"note: {note}", file=sys.stderr)
-        for row in loaded.skipped.itertuples():
-            print(f"skipped {row.where}: {row.reason}", file=sys.stderr)
+    summary = summarize_skipped(loaded.skipped)
+    if summary.total and not len(loaded.pairs):
+        kinds = "; ".join(f"{k}: {n:,}" for k, n in summary.by_kind.items())
+        first = summary.first.iloc[0]
+        raise SealInputError(f"every record of {loaded.source} was skipped, {summary.total:,} in all ({kinds}); the "
+                             f"first: {first['where']}: {first['reason']}")  # fmt: skip
+    for note in loaded.warnings:
+        if not (summary.total and "skipped table" in note):
+            args.console.note(note)
+    for line in summary.lines():
+        args.console.note(line if line.startswith("  ") else f"note: {line}")
     return loaded, slice_pairs(loaded.pairs, SliceSpec(sample=args.sample, seed=args.seed, first=args.limit))
 
 
@@ -59,8 +67,6 @@ def _write_table(df, out: str) -> None:
 
 
 def _cmd_label(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from seal_core.features import LabelCache, get_featurizer, label_pairs
 
     _check_out(args.out)
@@ -76,15 +82,8 @@ def _cmd_label(args: argparse.Namespace) -> int:
             if input("Proceed? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("nothing sent")
                 return 1
-    bar = tqdm(desc=f"labelling ({featurizer.key})", unit="text", file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    feats = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
-    bar.close()
+    with args.console.progress(f"labelling ({featurizer.key})") as progress:
+        feats = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
     failed = feats.attrs.get("failed", [])
     if failed:
         print(f"warning: {len(failed)} text(s) could not be labelled (their features are empty); every other label "
@@ -108,6 +107,24 @@ def _resolve_model(name: str | None, models: list[str]) -> str | None:
     return hits[0]
 
 
+def _check_join(scores, feats, targets: list[str] | None = None) -> None:
+    """Stop with one line when the Features table cannot be joined to the Scores or lacks a target feature."""
+    if feats is None:
+        return
+    shared = set(scores["pair_id"].astype(str)) & set(feats["pair_id"].astype(str))
+    if not shared:
+        raise SealInputError(
+            f"the Features table shares no pair ids with the Scores table ({feats['pair_id'].nunique():,} and "
+            f"{scores['pair_id'].nunique():,} pairs): were both made from the same data and slice?"
+        )
+    missing = [t.lstrip("-") for t in targets or () if t.lstrip("-") not in feats.columns]
+    if missing:
+        raise SealInputError(
+            f"--targets names feature(s) the Features table does not have: {missing}; "
+            "use its feature columns (`seal label` lists them)"
+        )
+
+
 def _cmd_imprint(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -119,8 +136,9 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
     feats = read_features(args.features, labeler=args.labeler)
     models = list(dict.fromkeys(scores["model"]))
     pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
+    _check_join(scores, feats)
     res = feature_imprint(scores, feats, pre=pre, post=post, estimator=args.estimator, cov=args.cov,
-                          adjust=args.adjust)  # fmt: skip
+                          adjust=args.adjust, scale=args.scale)  # fmt: skip
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(res.table.drop(columns=["rm"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for row in res.dropped.itertuples():
@@ -145,6 +163,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     pre, post = _resolve_model(args.pre, models), _resolve_model(args.post, models)
     feats = read_features(args.features, labeler=args.labeler) if args.features else None
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    _check_join(scores, feats, targets if args.targets != ",".join(SEAL_TARGETS_DEFAULT) else None)
     report = analyze(scores, pre=pre, post=post, features=feats, gamma_targets=targets)
     write_report(report, args.out)
     r = report["regimes"]
@@ -226,17 +245,20 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         from seal_core.features import LabelCache
         from seal_core.features.llm import ChatClient, EndpointConfig
         from seal_core.perturb import rewrite_pairs
+        from seal_core.redact import endpoint_label
 
         client = ChatClient(EndpointConfig.from_env())
-        print(f"LLM rewrites: {2 * len(pairs):,} requests to {client.config.base_url} (model {client.config.model}); "
+        print(f"LLM rewrites: {2 * len(pairs):,} requests to {endpoint_label(client.config.base_url)} "
+              f"(model {client.config.model}); "
               "cached rewrites are not requested again")  # fmt: skip
         if not args.yes:
             raise SealInputError("--rewrite sends every transcript to the endpoint: pass --yes to confirm")
         rewritten, rejected = rewrite_pairs(pairs, client, cache=LabelCache())
         print(f"rewrites kept for {len(rewritten):,} pairs; {len(rejected)} rewrite(s) rejected by SEAL's rules")
         names = [*names, "rewrite"]
-    rows, excluded = run_robustness(pairs, rms, names, seed=args.seed, cache=ScoreCache(), gate=args.gate,
-                                    gate_model=args.gate_model, rewritten=rewritten)  # fmt: skip
+    with args.console.progress("perturbing and scoring", unit="steps") as progress:
+        rows, excluded = run_robustness(pairs, rms, names, seed=args.seed, cache=ScoreCache(), gate=args.gate,
+                                        gate_model=args.gate_model, rewritten=rewritten, progress=progress)  # fmt: skip
     if len(excluded):
         print(f"similarity gate {args.gate}: {len(excluded)} perturbed pair(s) excluded")
     summary = robustness_summary(rows)
@@ -267,14 +289,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from seal_core.metrics.resistance import in_sample_words, resistance_table
     from seal_core.models import list_models, load_reward_model
     from seal_core.scoring import ScoreCache, score_pairs, write_scores
 
     _check_out(args.out)
-    loaded, pairs = _load_slice(args, report=True)
+    loaded, pairs = _load_slice(args)
     if not len(pairs):
         raise SealInputError("no pairs to score (the data or the slice is empty)")
     rms = args.rm
@@ -298,15 +318,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             cross_fit=not args.no_cross_fit,
         )
         held_out[rm.model_id] = int(rm.held_out(pairs).sum()) if hasattr(rm, "held_out") else 0
-        bar = tqdm(desc=f"scoring {spec}", unit="text", file=sys.stderr)
-
-        def progress(done: int, total: int, bar=bar) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        tables.append(score_pairs(pairs, rm, cache=cache, progress=progress))
-        bar.close()
+        with args.console.progress(f"scoring {spec}") as progress:
+            tables.append(score_pairs(pairs, rm, cache=cache, progress=progress))
     scores = pd.concat(tables, ignore_index=True)
     print(f"{len(pairs):,} pairs from {loaded.source}")
     for row in resistance_table(scores, ci=args.ci).itertuples():
@@ -316,6 +329,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             f"({args.ci:.0%} CI {row.ci_low:.1%}–{row.ci_high:.1%}, Wilson)  ties {row.n_ties}  "
             f"pairs truncated {trunc}"
         )
+        if row.at_chance:
+            print(
+                f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
+            )
         if held_out.get(row.model):
             print(f"  out of sample: each of the {held_out[row.model]:,} pairs this RM was trained on was scored by "
                   "the head of the cross-validation fold that held it out")  # fmt: skip
@@ -329,7 +346,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
     import pandas as pd
-    from tqdm import tqdm
 
     from seal_core.data import SliceSpec, load_pairs, slice_pairs
     from seal_core.selfcheck import CHECKS, selfcheck
@@ -340,14 +356,8 @@ def _cmd_selfcheck(args: argparse.Namespace) -> int:
     pairs = slice_pairs(loaded.pairs, SliceSpec(first=args.limit))
     print(f"planted-effect self-check: {len(pairs):,} pairs from {loaded.source} with their rule features, "
           f"{args.reps} replications, seed {args.seed}")  # fmt: skip
-    bar = tqdm(desc="self-check", unit="check", file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total, bar.n = total, done
-        bar.refresh()
-
-    res = selfcheck(pairs, reps=args.reps, seed=args.seed, checks=checks, progress=progress)
-    bar.close()
+    with args.console.progress("self-check") as progress:
+        res = selfcheck(pairs, reps=args.reps, seed=args.seed, checks=checks, progress=progress)
     shown = res.table.assign(ok=res.table["ok"].map({True: "ok", False: "FAILED"}))
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

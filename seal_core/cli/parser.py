@@ -9,6 +9,33 @@ __all__ = ["SEAL_TARGETS_DEFAULT", "build_parser"]
 SEAL_TARGETS_DEFAULT = ("last_response_is_harmless", "last_response_is_helpful")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line (no usage block): what was wrong and where to look."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind, low=None, high=None, *, low_open=False, what=""):
+    """An argparse type: a number of ``kind`` within [low, high] (``low_open``: strictly above low)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if (low is not None and (value <= low if low_open else value < low)) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+_count = _number(int, 1, what="a whole number ≥ 1")
+_ci = _number(float, 0, 1, low_open=True, what="a level in (0, 1), e.g. 0.95")
+
+
 def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "data", nargs="?", default=None, help="data file or hub dataset id (default: bundled hh-rlhf sample)"
@@ -16,14 +43,26 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, help="hub dataset config (e.g. harmless-base)")
     p.add_argument("--split", default="train", help="hub dataset split (default: train)")
     p.add_argument("--lenient", action="store_true", help="skip bad records and list them, instead of stopping")
-    p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
-    p.add_argument("--sample", type=int, default=None, help="score a random sample of N pairs (see --seed)")
+    p.add_argument("--limit", type=_count, default=None, help="score only the first N pairs")
+    p.add_argument("--sample", type=_count, default=None, help="score a random sample of N pairs (see --seed)")
     p.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seal", description="SEAL Explorer: audit reward models on preference data.")
+    parser = _Parser(prog="seal", description="SEAL Explorer: audit reward models on preference data.")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bars or notes; results and errors only"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    add_parser = sub.add_parser
+
+    def add(name: str, **kw) -> argparse.ArgumentParser:  # every command also takes --quiet after its name
+        p = add_parser(name, **kw)
+        p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress bars or notes; results and errors only")  # fmt: skip
+        return p
+
+    sub.add_parser = add
 
     m = sub.add_parser("models", help="list the built-in reward models")
     m.add_argument("--verbose", "-v", action="store_true", help="print each model's card")
@@ -45,16 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="how (prompt, response) is fed to HF models (default: pair, as SEAL)",
     )
     s.add_argument("--revision", default=None, help="hub revision for the RMs")
-    s.add_argument("--max-length", type=int, default=None, help="token budget per text (default: the model's limit)")
+    s.add_argument("--max-length", type=_number(int, 8, what="at least 8 tokens"), default=None,
+                   help="token budget per text (default: the model's limit)")  # fmt: skip
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: cpu)")
     s.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     s.add_argument(
-        "--batch-size", type=int, default=None, help="texts per forward pass (default: 4 on CPU, 32 on GPU)"
+        "--batch-size", type=_count, default=None, help="texts per forward pass (default: 4 on CPU, 32 on GPU)"
     )
     s.add_argument("--out", default=None, help="write the Scores table to FILE.parquet or FILE.csv")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
     s.add_argument("--cache-dir", default=None, help="score cache folder (default: $SEAL_CACHE_DIR or ~/.cache)")
-    s.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    s.add_argument("--ci", type=_ci, default=0.95, help="confidence level (default 0.95)")
     s.add_argument(
         "--no-cross-fit",
         action="store_true",
@@ -66,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--labeler", default="rules", help="rules (offline, default) or llm (needs an endpoint)")
     lab.add_argument("--out", default=None, help="write the Features table to FILE.parquet or FILE.csv")
     lab.add_argument("--yes", action="store_true", help="llm: skip the cost confirmation prompt")
-    lab.add_argument("--concurrency", type=int, default=4, help="llm: requests in flight (default 4)")
+    lab.add_argument("--concurrency", type=_count, default=4, help="llm: requests in flight (default 4)")
 
     imp = sub.add_parser("imprint", help="regress RM scores on features (SEAL's feature imprint)")
     imp.add_argument("--scores", required=True, help="Scores table from `seal score --out`")
@@ -81,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster by pair (default) or plain OLS SEs (SEAL's reference, effectively)",
     )
     imp.add_argument("--adjust", default="bonferroni", choices=["bonferroni", "holm", "fdr_bh", "none"])
+    imp.add_argument("--scale", default="raw", choices=["raw", "sd"],
+                     help="coefficients in score points (raw) or per sd of each RM's scores (sd: compare RMs)")  # fmt: skip
     imp.add_argument("--labeler", default=None, help="which labeler's rows to use when the file holds several")
     imp.add_argument("--out", default=None, help="write the tidy imprint table to FILE.csv or FILE.parquet")
 
@@ -101,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("reproduce", help="SEAL's setup on full hh-rlhf; offline, explains what it would take")
     rp.add_argument("--out", default="seal-reproduction", help="folder for scores, report.json and comparison.csv")
     rp.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (default auto)")
-    rp.add_argument("--limit", type=int, default=None, help="only the first N pairs (a quick look)")
+    rp.add_argument("--limit", type=_count, default=None, help="only the first N pairs (a quick look)")
     rp.add_argument("--features", default=None, help="a Features table for γ (e.g. from `seal label --labeler llm`)")
 
     rb = sub.add_parser("robustness", help="perturb pairs, re-score, and count preference flips")
@@ -114,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rb.add_argument("--list", action="store_true", help="list the perturbations and exit")
     rb.add_argument("--rewrite", action="store_true", help="add LLM rewrites with SEAL's prompt (needs an endpoint)")
-    rb.add_argument("--gate", type=float, default=None, help="exclude perturbed pairs below this cosine similarity")
+    rb.add_argument("--gate", type=_number(float, -1, 1, what="a cosine similarity in [-1, 1]"), default=None,
+                    help="exclude perturbed pairs below this cosine similarity")  # fmt: skip
     rb.add_argument("--gate-model", default=None, help="sentence-transformers id for the gate (default: MiniLM)")
     rb.add_argument("--yes", action="store_true", help="--rewrite: skip the confirmation")
     rb.add_argument("--out", default=None, help="write one row per pair, RM and perturbation (.csv or .parquet)")
@@ -126,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train-rm", help="train the built-in Bradley-Terry reward model head on preference data")
     add_data_args(t)
     t.add_argument("--out", required=True, help="folder to write minilm_bt_head.json into")
-    t.add_argument("--C", type=float, default=0.3, help="inverse L2 regularisation (default 0.3)")
-    t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    t.add_argument("--C", type=_number(float, 0, low_open=True, what="positive"), default=0.3,
+                   help="inverse L2 regularisation (default 0.3)")  # fmt: skip
+    t.add_argument("--folds", type=_number(int, 2, what="at least 2"), default=5,
+                   help="cross-validation folds (default 5)")  # fmt: skip
     t.add_argument("--train-seed", type=int, default=0, help="seed of the fold split (default 0)")
 
     sc = sub.add_parser("selfcheck", help="plant known effects in synthetic RMs and check every metric recovers them")

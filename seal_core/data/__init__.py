@@ -15,9 +15,11 @@ from seal_core.data.pairs import (
     BUNDLED_SAMPLE,
     PAIR_COLUMNS,
     LoadResult,
+    SkippedSummary,
     content_hash,
     load_pairs,
     pairs_from_records,
+    summarize_skipped,
 )
 from seal_core.data.slices import SliceSpec, slice_pairs
 from seal_core.data.transcripts import ASSISTANT, parse_turns, render_transcript, split_transcript
@@ -28,6 +30,7 @@ __all__ = [
     "BUNDLED_SAMPLE",
     "PAIR_COLUMNS",
     "LoadResult",
+    "SkippedSummary",
     "SliceSpec",
     "content_hash",
     "hub_offline_reason",
@@ -37,4 +40,5 @@ __all__ = [
     "render_transcript",
     "slice_pairs",
     "split_transcript",
+    "summarize_skipped",
 ]

@@ -48,14 +48,15 @@ def iter_hub(dataset_id: str, config: str | None, split: str) -> Iterator[tuple[
     >>> next(iter_hub("Anthropic/hh-rlhf", None, "test"))
     Traceback (most recent call last):
     ...
-    seal_core.errors.OfflineError: 'Anthropic/hh-rlhf' is not a local file, and loading it from the Hugging Face Hub needs the network: HF_HUB_OFFLINE is set. Download it where you have network, or pass a local file instead (JSONL/JSON/CSV/Parquet, gzip ok), e.g. `seal score path/to/pairs.jsonl.gz`; with no DATA the bundled hh-rlhf sample is used.
+    seal_core.errors.OfflineError: 'Anthropic/hh-rlhf' is not a local file, and loading it from the Hugging Face Hub needs the network: HF_HUB_OFFLINE is set. Download it where you have network, or load a local file instead (JSONL/JSON/CSV/Parquet, gzip ok); with no source the bundled hh-rlhf sample is used.
     """
     reason = hub_offline_reason()
     if reason:
         raise OfflineError(
             f"'{dataset_id}' is not a local file, and loading it from the Hugging Face Hub needs the network: {reason}. "
-            "Download it where you have network, or pass a local file instead (JSONL/JSON/CSV/Parquet, gzip ok), "
-            "e.g. `seal score path/to/pairs.jsonl.gz`; with no DATA the bundled hh-rlhf sample is used."
+            "Download it where you have network, or load a local file instead (JSONL/JSON/CSV/Parquet, gzip ok); "
+            "with no source the bundled hh-rlhf sample is used.",
+            option="source",
         )
     import datasets  # deferred: heavy, and only needed for hub data
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,11 @@ from seal_core.data import hub
 from seal_core.data.readers import iter_file
 from seal_core.data.transcripts import RowError, normalize_record
 from seal_core.errors import SealInputError
+from seal_core.safe_io import check_regular_file, resolve_data_path
 from seal_core.storage import DATA_FILES
 
-__all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "content_hash", "content_id", "load_pairs",
-           "pairs_from_records"]  # fmt: skip
+__all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "SkippedSummary", "content_hash",
+           "content_id", "load_pairs", "pairs_from_records", "summarize_skipped"]  # fmt: skip
 
 BUNDLED_SAMPLE = DATA_FILES / "hh-rlhf-harmless-base-test.dev.jsonl.gz"
 BUNDLED_NAME = "hh-rlhf harmless-base test (bundled sample)"
@@ -63,7 +63,9 @@ class LoadResult:
     pairs : DataFrame
         The Pairs table.
     skipped : DataFrame
-        One row per record that was skipped in lenient mode: ``where`` (file and line/row) and ``reason``.
+        One row per record that was skipped in lenient mode: ``where`` (file and line/row), ``row_id``, ``reason``
+        (the field and the kind of problem, never the record's content) and ``kind`` (a short label for counting;
+        see :func:`summarize_skipped`).
     source : str
         Human-readable name of the data source.
     input_format : str
@@ -79,13 +81,28 @@ class LoadResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _detect_format(columns: Iterable[str], where: str) -> str:
-    cols = set(columns)
-    if {"chosen", "rejected"} <= cols:
+def excerpt(value: Any, width: int = 24) -> str:
+    """A short, clearly truncated excerpt of a value, for messages about the user's own upload only.
+
+    Examples
+    --------
+    >>> excerpt("a fairly long value that goes on and on")
+    "'a fairly long value that…' (truncated)"
+    """
+    text = str(value)
+    return repr(text) if len(text) <= width else repr(text[:width] + "…") + " (truncated)"
+
+
+def _detect_format(columns: Iterable[str], where: str, excerpts: bool = False) -> str:
+    cols = [str(c) for c in columns]
+    if {"chosen", "rejected"} <= set(cols):
         return "trl" if "prompt" in cols else "hh-rlhf"
-    missing = sorted({"chosen", "rejected"} - cols)
+    missing = sorted({"chosen", "rejected"} - set(cols))
+    found = f"found {len(cols)} other column(s)"  # their names may be the first row's content: not shown
+    if excerpts:
+        found += ": " + ", ".join(excerpt(c, 16) for c in cols[:5]) + (" …" if len(cols) > 5 else "")
     raise SealInputError(
-        f"{where}: missing column(s) {', '.join(repr(m) for m in missing)}; found columns {sorted(cols)}. "
+        f"{where}: missing column(s) {', '.join(repr(m) for m in missing)}; {found}. "
         "Expected hh-rlhf columns (chosen, rejected: full transcripts) or TRL columns (prompt, chosen, rejected)."
     )
 
@@ -102,8 +119,14 @@ def load_pairs(
     split: str = "train",
     strict: bool = True,
     name: str | None = None,
+    restrict: bool = False,
+    roots: Iterable[str | os.PathLike] | None = None,
+    excerpts: bool = False,
 ) -> LoadResult:
     """Load preference pairs from a local file, a Hugging Face dataset id, or the bundled sample.
+
+    Local files are read safely (:mod:`seal_core.safe_io`): regular files only, within ``SEAL_MAX_INPUT_MB``
+    (decompressed), and with ``restrict`` only under the data roots.
 
     Parameters
     ----------
@@ -117,6 +140,14 @@ def load_pairs(
         every one is listed in ``LoadResult.skipped`` with its reason.
     name : str, optional
         The ``source`` value written into every row (defaults to the file name or dataset id).
+    restrict : bool, default False
+        Local paths must lie under the data roots (``roots``, default ``SEAL_DATA_DIRS``); anything else is refused
+        with one message whether or not it exists. The app sets this when it listens beyond localhost.
+    roots : iterable of paths, optional
+        The data roots for ``restrict``.
+    excerpts : bool, default False
+        Add a short, truncated excerpt of the offending value to record errors (for the user's own upload).
+        Otherwise messages name only the line, the field and the kind of problem.
 
     Returns
     -------
@@ -134,21 +165,15 @@ def load_pairs(
         path: Path | None = BUNDLED_SAMPLE
         name = name or BUNDLED_NAME
     else:
-        path = Path(os.fspath(source)).expanduser()
-        if not path.exists():
-            text = str(source)
-            file_like = Path(text).suffix.lower() in {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".gz"}
-            looks_like_hub_id = re.fullmatch(r"[\w.-]+(/[\w.-]+)?", text) and not file_like
-            if not looks_like_hub_id:
-                raise SealInputError(f"file not found: {text}")
-            path = None
+        text = os.fspath(source)
+        path = resolve_data_path(text, restrict=restrict, roots=roots)
+        if path is None:
             name = name or (f"{text}/{config}:{split}" if config else f"{text}:{split}")
-        elif path.is_dir():
-            raise SealInputError(f"{path} is a directory; pass a data file (.jsonl, .json, .csv, .parquet)")
         else:
+            check_regular_file(path)  # missing, a directory, a device or FIFO, or over the size limit: refused here
             name = name or path.name
     records = iter_file(path, strict) if path is not None else hub.iter_hub(str(source), config, split)
-    return _build(records, name=name, strict=strict)
+    return _build(records, name=name, strict=strict, excerpts=excerpts)
 
 
 def pairs_from_records(
@@ -165,7 +190,9 @@ def pairs_from_records(
     return _build(((f"{name} item {i + 1}", dict(r)) for i, r in enumerate(records)), name=name, strict=strict)
 
 
-def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict: bool) -> LoadResult:
+def _build(
+    records: Iterator[tuple[str, dict | RowError]], *, name: str, strict: bool, excerpts: bool = False
+) -> LoadResult:
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     fmt: str | None = None
@@ -175,23 +202,26 @@ def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict:
             if isinstance(rec, RowError):
                 raise rec
             if fmt is None:
-                fmt = _detect_format(rec.keys(), where)
+                fmt = _detect_format(rec.keys(), where, excerpts)
             norm = normalize_record(rec, fmt)
         except RowError as e:
+            reason = str(e) + (f" (value: {excerpt(e.excerpt)})" if excerpts and e.excerpt is not None else "")
             if strict:
                 raise SealInputError(
-                    f"{where}: {e}. Fix the record, or load leniently (strict=False) to skip it.", option="strict"
+                    f"{where}: {reason}. Fix the record, or load leniently (strict=False) to skip it.", option="strict"
                 ) from None
-            skipped.append({"where": where, "row_id": row_id, "reason": str(e)})
+            skipped.append({"where": where, "row_id": row_id, "reason": reason, "kind": e.kind})
             continue
         given = next((rec[c] for c in _ID_COLUMNS if c in rec and rec[c] not in (None, "")), None)
         if given is not None:
             pid = str(given)
             if pid in seen_ids:
-                msg = f"{where}: duplicate pair id {pid!r} (first seen at {seen_ids[pid]}); ids must be unique"
+                first = seen_ids[pid]
+                msg = f"{where}: duplicate pair id (first seen at {first}); ids must be unique"
                 if strict:
                     raise SealInputError(msg + ". Fix the ids, or drop the id column to use content hashes.")
-                skipped.append({"where": where, "row_id": row_id, "reason": f"duplicate pair id {pid!r}"})
+                skipped.append({"where": where, "row_id": row_id, "reason": f"duplicate pair id (first seen at {first})",
+                                "kind": "duplicate pair id"})  # fmt: skip
                 continue
         else:
             base = content_id(norm["chosen_full"], norm["rejected_full"])
@@ -233,7 +263,7 @@ def _build(records: Iterator[tuple[str, dict | RowError]], *, name: str, strict:
         notes.append(f"{len(skipped)} record(s) skipped; see the skipped table for each reason")
     return LoadResult(
         pairs=pairs,
-        skipped=pd.DataFrame(skipped, columns=["where", "row_id", "reason"]),
+        skipped=pd.DataFrame(skipped, columns=["where", "row_id", "reason", "kind"]),
         source=name,
         input_format=fmt or "unknown",
         warnings=tuple(notes),
@@ -252,3 +282,54 @@ def content_hash(pairs: pd.DataFrame) -> str:
     cols = ["pair_id", "chosen_full", "rejected_full"]
     h = pd.util.hash_pandas_object(pairs[cols], index=False).to_numpy()
     return hashlib.blake2b(h.tobytes(), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class SkippedSummary:
+    """Skipped records in brief: how many, how many for each kind of problem, and the first few.
+
+    Attributes
+    ----------
+    total : int
+        Records skipped.
+    by_kind : dict of str to int
+        Counts by kind of problem, most frequent first.
+    first : DataFrame
+        The first ``n`` rows of the skipped table (``where``, ``reason``).
+    """
+
+    total: int
+    by_kind: dict[str, int]
+    first: pd.DataFrame
+
+    def lines(self) -> list[str]:
+        """The summary as lines of text (what ``seal --lenient`` prints)."""
+        if not self.total:
+            return []
+        kinds = "; ".join(f"{k}: {n:,}" for k, n in self.by_kind.items())
+        out = [f"{self.total:,} record(s) skipped ({kinds})"]
+        if len(self.first) < self.total:
+            out.append(f"the first {len(self.first)}:")
+        out += [f"  {r.where}: {r.reason}" for r in self.first.itertuples()]
+        return out
+
+
+def summarize_skipped(skipped: pd.DataFrame, first: int = 20) -> SkippedSummary:
+    """Counts by kind of problem plus the first ``first`` skipped records (instead of one line per record).
+
+    Examples
+    --------
+    >>> res = pairs_from_records([{"chosen": "x", "rejected": "y"}] * 30, strict=False)
+    >>> s = summarize_skipped(res.skipped, first=2)
+    >>> s.total, s.by_kind, len(s.first)
+    (30, {"no 'Assistant:' turn": 30}, 2)
+    """
+    if skipped is None or not len(skipped):
+        return SkippedSummary(0, {}, pd.DataFrame(columns=["where", "reason"]))
+    kinds = skipped["kind"] if "kind" in skipped else skipped["reason"]
+    counts = kinds.fillna("other").value_counts(sort=True)
+    return SkippedSummary(
+        total=len(skipped),
+        by_kind={str(k): int(v) for k, v in counts.items()},
+        first=skipped[["where", "reason"]].head(first).reset_index(drop=True),
+    )

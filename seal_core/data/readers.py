@@ -6,7 +6,6 @@ that cannot be read is yielded as a :class:`~seal_core.data.transcripts.RowError
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ import pandas as pd
 
 from seal_core.data.transcripts import RowError
 from seal_core.errors import SealInputError
+from seal_core.safe_io import read_input
+from seal_core.table_io import read_table
 
 __all__ = ["DATA_SUFFIXES", "iter_file"]
 
@@ -31,18 +32,6 @@ def _decode(raw: bytes, where: str) -> str:
             f"{where} line {line}: bytes are not valid UTF-8 (byte {raw[e.start]:#04x} at offset {e.start}). "
             "Re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in > out`)."
         ) from None
-
-
-def _read_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise SealInputError(
-                f"{path}: not a valid gzip file ({e}); re-compress it or pass the plain file"
-            ) from None
-    return data
 
 
 def _base_suffix(path: Path) -> str:
@@ -63,15 +52,15 @@ def _iter_jsonl(path: Path, data: bytes, strict: bool) -> Iterator[tuple[str, di
                     f"{where}: bytes are not valid UTF-8 (byte {raw_line[e.start]:#04x} at column {e.start + 1}). "
                     "Re-save the file as UTF-8, or load leniently to skip such lines."
                 ) from None
-            yield where, RowError("not valid UTF-8")
+            yield where, RowError("not valid UTF-8", kind="not valid UTF-8")
             continue
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            yield where, RowError(f"invalid JSON ({e.msg} at column {e.colno})")
+            yield where, RowError(f"invalid JSON ({e.msg} at column {e.colno})", kind="invalid JSON")
             continue
         if not isinstance(rec, dict):
-            yield where, RowError(f"expected a JSON object, found {type(rec).__name__}")
+            yield where, RowError(f"expected a JSON object, found {type(rec).__name__}", kind="not a JSON object")
             continue
         yield where, rec
 
@@ -115,14 +104,11 @@ def iter_file(path: Path, strict: bool) -> Iterator[tuple[str, dict | RowError]]
     """
     suffix = _base_suffix(path)
     if suffix == ".parquet":
-        try:
-            df = pd.read_parquet(path)
-        except Exception as e:  # pyarrow raises several types for a bad file
-            raise SealInputError(f"{path.name}: could not read as Parquet ({e})") from None
+        df = read_table(path, what="data file")  # regular file, size limit, footer checked before the data
         for i, rec in enumerate(df.to_dict("records")):
             yield f"{path.name} row {i + 1}", rec
         return
-    data = _read_bytes(path)
+    data = read_input(path)  # regular files only; file and decompressed size within SEAL_MAX_INPUT_MB
     if suffix == ".jsonl" or suffix == ".ndjson":
         yield from _iter_jsonl(path, data, strict)
         return
@@ -131,7 +117,9 @@ def iter_file(path: Path, strict: bool) -> Iterator[tuple[str, dict | RowError]]
         for i, rec in enumerate(_records_from_json(path, text)):
             yield (
                 f"{path.name} item {i + 1}",
-                rec if isinstance(rec, dict) else RowError(f"expected a JSON object, found {type(rec).__name__}"),
+                rec
+                if isinstance(rec, dict)
+                else RowError(f"expected a JSON object, found {type(rec).__name__}", kind="not a JSON object"),
             )
         return
     if suffix == ".csv" or suffix == ".tsv":
@@ -139,8 +127,12 @@ def iter_file(path: Path, strict: bool) -> Iterator[tuple[str, dict | RowError]]
             df = pd.read_csv(
                 io.StringIO(text), sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False
             )
-        except pd.errors.ParserError as e:
-            raise SealInputError(f"{path.name}: could not parse as CSV ({e})") from None
+        except pd.errors.ParserError:
+            raise SealInputError(
+                f"{path.name}: could not parse as CSV (rows have different numbers of fields)"
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise SealInputError(f"{path.name}: no records found; the file is empty") from None
         for i, rec in enumerate(df.to_dict("records")):
             yield f"{path.name} row {i + 1}", rec
         return

@@ -20,7 +20,16 @@ _MARKER_RE = re.compile(r"\n\n(Human|Assistant|System):")
 
 
 class RowError(Exception):
-    """A problem confined to one record; lenient loading skips it."""
+    """A problem confined to one record; lenient loading skips it.
+
+    The message names the field and the kind of problem, never the record's content; ``kind`` is a short label
+    for counting skipped records by reason, and ``excerpt`` the offending value, shown (cut short) only when the
+    caller asks for excerpts (the user's own upload)."""
+
+    def __init__(self, message: str, kind: str | None = None, excerpt: Any = None) -> None:
+        super().__init__(message)
+        self.kind = kind or message
+        self.excerpt = excerpt
 
 
 def split_transcript(text: str) -> tuple[str, str]:
@@ -37,7 +46,10 @@ def split_transcript(text: str) -> tuple[str, str]:
     """
     pivot = text.rfind(ASSISTANT)
     if pivot < 0:
-        raise RowError("has no 'Assistant:' turn; expected a transcript like '\\n\\nHuman: ...\\n\\nAssistant: ...'")
+        raise RowError(
+            "has no 'Assistant:' turn; expected a transcript like '\\n\\nHuman: ...\\n\\nAssistant: ...'",
+            kind="no 'Assistant:' turn",
+        )
     response = text[pivot + len(ASSISTANT) :]
     if response.startswith(" "):
         response = response[1:]
@@ -79,38 +91,42 @@ def render_transcript(messages: Iterable[Mapping[str, Any]]) -> str:
 
 def _message_list(value: Any, name: str) -> list[dict[str, str]]:
     if not isinstance(value, list | tuple | np.ndarray) or len(value) == 0:
-        raise RowError(f"'{name}' must be a non-empty list of {{'role', 'content'}} messages")
+        raise RowError(f"'{name}' must be a non-empty list of {{'role', 'content'}} messages", kind="bad messages")
     messages = []
     for k, m in enumerate(value):
         if not isinstance(m, Mapping) or "role" not in m or "content" not in m:
-            raise RowError(f"'{name}' message {k} is not a {{'role', 'content'}} mapping: {str(m)[:80]!r}")
+            raise RowError(f"'{name}' message {k} is not a {{'role', 'content'}} mapping", kind="bad messages",
+                           excerpt=m)  # fmt: skip
         role = str(m["role"]).lower()
         if role not in _ROLE_NAMES:
-            raise RowError(f"'{name}' message {k} has role {m['role']!r}; expected user, assistant or system")
+            raise RowError(f"'{name}' message {k} has an unknown role; expected user, assistant or system",
+                           kind="unknown role", excerpt=m["role"])  # fmt: skip
         content = m["content"]
         if isinstance(content, list | tuple | np.ndarray):  # OpenAI-style content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
         if not isinstance(content, str):
-            raise RowError(f"'{name}' message {k} content is {type(content).__name__}, expected text")
+            raise RowError(f"'{name}' message {k} content is {type(content).__name__}, expected text",
+                           kind="wrong type")  # fmt: skip
         messages.append({"role": "user" if role == "human" else role, "content": content})
     return messages
 
 
 def _text(value: Any, name: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        raise RowError(f"'{name}' is missing or null")
+        raise RowError(f"'{name}' is missing or null", kind="missing text")
     if not isinstance(value, str):
-        raise RowError(f"'{name}' is {type(value).__name__}, expected text")
+        raise RowError(f"'{name}' is {type(value).__name__}, expected text", kind="wrong type")
     if not value.strip():
-        raise RowError(f"empty text in '{name}'")
+        raise RowError(f"empty text in '{name}'", kind="empty text")
     return value
 
 
 def _side_from_conversation(messages: list[dict[str, str]], name: str) -> tuple[str, str]:
     if messages[-1]["role"] != "assistant":
-        raise RowError(f"'{name}' must end with an assistant message, found a {messages[-1]['role']} message")
+        raise RowError(f"'{name}' must end with an assistant message, found a {messages[-1]['role']} message",
+                       kind="no final assistant message")  # fmt: skip
     if not messages[-1]["content"].strip() and len(messages) == 1:
-        raise RowError(f"empty text in '{name}'")
+        raise RowError(f"empty text in '{name}'", kind="empty text")
     return render_transcript(messages[:-1]) + "\n\n", messages[-1]["content"]
 
 
@@ -121,7 +137,7 @@ def _hh_side(value: Any, name: str) -> tuple[str, str]:
     try:
         return split_transcript(text)
     except RowError as e:
-        raise RowError(f"'{name}' {e}") from None
+        raise RowError(f"'{name}' {e}", kind=e.kind) from None
 
 
 def _trl_side(prompt: Any, value: Any, name: str) -> tuple[str, str]:

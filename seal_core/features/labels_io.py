@@ -9,6 +9,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.features.taxonomy import SEAL_KEYS, code_value, regression_columns
+from seal_core.table_io import read_table
 
 __all__ = ["import_seal_labels", "labeler_agreement", "read_features"]
 
@@ -28,9 +29,7 @@ def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFra
     (2, 4)
     """
     path = Path(path)
-    if not path.exists():
-        raise SealInputError(f"features file not found: {path}")
-    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype={"pair_id": str})
+    df = read_table(path, what="features file", dtype={"pair_id": str})
     if {"row_id", "preference"} <= set(df.columns) and "pair_id" not in df.columns:
         raise SealInputError(
             f"{path.name} is a SEAL taxonomy file (row_id, preference, …): import it against its dataset with "
@@ -68,9 +67,7 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
     ([['p1', 'chosen', 1], ['p0', 'rejected', 0]], 1)
     """
     path = Path(path)
-    if not path.exists():
-        raise SealInputError(f"labels file not found: {path}")
-    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    df = read_table(path, what="labels file")
     need = {"row_id", "preference"}
     if need - set(df.columns):
         raise SealInputError(
@@ -82,7 +79,8 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
         raise SealInputError(f"{path.name} has none of SEAL's label keys (e.g. last_response_is_helpful)")
     bad_pref = set(df["preference"].astype(str).str.lower()) - {"chosen", "rejected", "1", "0"}
     if bad_pref:
-        raise SealInputError(f"{path.name}: preference must be chosen/rejected (or 1/0), found {sorted(bad_pref)}")
+        raise SealInputError(f"{path.name}: preference must be chosen/rejected (or 1/0), found {len(bad_pref)} other "
+                             "value(s)")  # fmt: skip
     side = df["preference"].astype(str).str.lower().map({"chosen": "chosen", "1": "chosen", "rejected": "rejected",
                                                          "0": "rejected"})  # fmt: skip
     out = pd.DataFrame({"row_id": pd.to_numeric(df["row_id"], errors="coerce"), "side": side})

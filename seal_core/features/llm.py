@@ -30,6 +30,7 @@ import pandas as pd
 from seal_core.errors import SealInputError
 from seal_core.features.labelling import Featurizer
 from seal_core.features.taxonomy import SEAL_KEYS, SEAL_TARGETS, FeatureSpec, code_value
+from seal_core.redact import endpoint_label, redact, safe_url
 from seal_core.storage import text_key
 
 __all__ = ["ChatClient", "CostEstimate", "EndpointConfig", "LLMFeaturizer", "LabelRequestError", "build_prompt"]
@@ -101,9 +102,12 @@ def build_prompt(transcript: str) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EndpointConfig:
-    """Where and how to call the labeler (all from the environment by default; see the module docstring)."""
+    """Where and how to call the labeler (all from the environment by default; see the module docstring).
+
+    Neither the key nor a ``user:password@`` inside ``base_url`` is ever shown: not in ``repr``, messages or the
+    cost estimate."""
 
     base_url: str
     model: str
@@ -114,6 +118,10 @@ class EndpointConfig:
     concurrency: int = 4
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "none"
+        return f"EndpointConfig(base_url={safe_url(self.base_url)!r}, model={self.model!r}, api_key={key})"
 
     @classmethod
     def from_env(cls, **overrides) -> EndpointConfig:
@@ -141,7 +149,7 @@ class EndpointConfig:
     def __post_init__(self) -> None:
         parsed = urlparse(self.base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise SealInputError(f"SEAL_LLM_BASE_URL must be an http(s) URL, got {self.base_url!r}")
+            raise SealInputError(f"SEAL_LLM_BASE_URL must be an http(s) URL, got {safe_url(self.base_url)!r}")
         if self.concurrency < 1 or self.max_retries < 0 or self.timeout <= 0:
             raise SealInputError("concurrency must be ≥ 1, max_retries ≥ 0 and timeout > 0")
 
@@ -206,13 +214,22 @@ class ChatClient:
         if r.status_code in (401, 403):
             raise SealInputError(f"the endpoint refused the key ({r.status_code}): check SEAL_LLM_API_KEY")
         if r.status_code == 404:
-            raise SealInputError(f"{c.base_url}/chat/completions answered 404: check SEAL_LLM_BASE_URL and the model")
+            raise SealInputError(
+                f"{safe_url(c.base_url)}/chat/completions answered 404: check SEAL_LLM_BASE_URL and the model"
+            )
         if r.status_code >= 400:
-            raise SealInputError(f"the endpoint answered {r.status_code}: {r.text[:200]}")
+            raise SealInputError(f"the endpoint answered {r.status_code}: {self.shown_reply(r.text)}")
         try:
             return r.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise _Retry("reply is not a chat-completions JSON body") from None
+
+    def shown_reply(self, text: str, limit: int = 300) -> str:
+        """An endpoint's reply as it may be shown: credentials redacted first, then cut to ``limit`` characters."""
+        parsed = urlparse(self.config.base_url)
+        shown = redact(text[:100_000], secrets=(self.config.api_key, parsed.password, parsed.username))
+        shown = " ".join(shown.split())  # one line
+        return shown if len(shown) <= limit else shown[:limit] + "… (truncated)"
 
     def ask(self, prompt: str, parse, *, json_mode: bool = True, temperature: float = 0.0):
         delay = self.config.backoff
@@ -267,7 +284,7 @@ class LLMFeaturizer(Featurizer):
         cost = None
         if c.price_in_per_mtok is not None and c.price_out_per_mtok is not None:
             cost = tin / 1e6 * c.price_in_per_mtok + tout / 1e6 * c.price_out_per_mtok
-        return CostEstimate(len(todo), tin, tout, cost, urlparse(c.base_url).netloc, c.model)
+        return CostEstimate(len(todo), tin, tout, cost, endpoint_label(c.base_url), c.model)
 
     def _label(self, prompts: list[str], responses: list[str]) -> pd.DataFrame:
         transcripts = [p + "Assistant: " + r for p, r in zip(prompts, responses)]

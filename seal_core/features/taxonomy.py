@@ -139,7 +139,7 @@ def code_value(value, kind: str):
         if isinstance(value, str):
             code = _SENTIMENT_CODES.get(value.strip().lower())
             if code is None:
-                raise SealInputError(f"sentiment {value!r}: expected negative, neutral or positive")
+                raise SealInputError("a sentiment label that is not negative, neutral or positive")
             return code
         return int(value)
     if isinstance(value, str):
@@ -148,7 +148,7 @@ def code_value(value, kind: str):
             return 1
         if v in ("false", "0", "no"):
             return 0
-        raise SealInputError(f"boolean label {value!r}: expected true/false")
+        raise SealInputError("a boolean label that is not true/false (or 1/0)")
     return int(bool(value))
 
 

@@ -7,12 +7,18 @@ Estimators:
 ``pair_fe`` (default)  the paper's pair fixed effect α_i, fitted as the within estimator (rewards and features
                        demeaned within each pair), with SEs clustered by pair. β is identified only from the
                        difference between a pair's two texts. The fixed effects are nested in the clusters, so no
-                       degrees-of-freedom correction for them is needed.
+                       degrees-of-freedom correction for them is needed. With ``cov="nonrobust"`` the residual df
+                       is ``2n − n − k`` (the n absorbed pair effects count), so the SEs equal those of the
+                       dummy-variable regression ``y ~ x + C(pair_id)``.
 ``pooled_ols``         what SEAL's R code runs: one OLS with an intercept over all texts. SEAL meant to cluster by
                        pair but ``coeftest(..., cluster=)`` silently ignored it, so its SEs were plain OLS; here the
                        clustering is done (``cov="cluster"``), and ``cov="nonrobust"`` reproduces the reference.
 
 Rewards and features are joined on (pair_id, side), never by position (the reference attached rewards by row order).
+A pair with a missing label (NaN, e.g. a text the LLM labeler failed on) in any regressor is left out whole, and
+counted (``n_incomplete_pairs`` and a note); a feature with no label at all is dropped instead.
+``scale="sd"`` divides each RM's rewards by their standard deviation over the fitted texts, so coefficients are in
+score-sd units and comparable across RMs with different score scales (the post − pre rows then compare those).
 p-values are adjusted across features per model (Bonferroni by default; Holm and Benjamini-Hochberg as options).
 Pre vs post: each RM is fitted alone, and the difference (post − pre) with its SE comes from one stacked model with
 every feature interacted with a post indicator, fixed effects per (pair, RM), clustered by pair: the two RMs score
@@ -33,13 +39,16 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from seal_core.errors import SealInputError
 from seal_core.features import feature_roles, regression_columns, transform_for_regression
+from seal_core.metrics.power import IMPRINT_EFFECT_SD, mde_coefficient
 
 Estimator = Literal["pair_fe", "pooled_ols"]
 Adjust = Literal["bonferroni", "holm", "fdr_bh", "none"]
 _ADJUST: dict[str, str | None] = {"bonferroni": "bonferroni", "holm": "holm", "fdr_bh": "fdr_bh", "none": None}
 _ESTIMATORS = ("pair_fe", "pooled_ols")
 SMALL = 50
-TABLE_COLUMNS = ["feature", "kind", "rm", "role", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs"]
+Scale = Literal["raw", "sd"]
+TABLE_COLUMNS = ["feature", "feature_role", "rm", "role", "coef", "se", "ci_low", "ci_high", "p", "p_adj", "n_pairs",
+                 "scale", "mde", "underpowered"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,21 @@ class ImprintResult:
     Attributes
     ----------
     table : DataFrame
-        One row per feature and RM (and per feature for ``post − pre``): ``feature, kind`` (target/spoiler),
-        ``rm, role`` (pre/post/difference/None), ``coef, se, ci_low, ci_high, p, p_adj, n_pairs``.
+        One row per feature and RM (and per feature for ``post − pre``): ``feature, feature_role``
+        (target/spoiler), ``rm, role`` (the RM's role: pre/post/difference/None), ``coef, se, ci_low, ci_high, p,
+        p_adj, n_pairs``, ``scale`` (``raw`` score points or ``sd``: per sd of that RM's scores), ``mde`` (the
+        smallest coefficient detectable with 80% power at the adjusted level,
+        :func:`seal_core.metrics.power.mde_coefficient`), ``underpowered`` (not significant, and ``mde`` above 0.2
+        sd of the RM's scores: the slice could not have detected a small imprint; difference rows use the post RM's
+        sd).
     dropped : DataFrame
         ``feature, reason`` for features left out (constant, no within-pair variation, collinear).
     vif : DataFrame
         ``feature, vif`` of the regressors used.
+    n_incomplete_pairs : int
+        Pairs left out because a label was missing (NaN) on either text.
+    score_sd : dict
+        Standard deviation of each RM's scores over the fitted texts (the unit of ``scale="sd"``).
     """
 
     table: pd.DataFrame
@@ -64,9 +82,12 @@ class ImprintResult:
     adjust: str
     n_pairs: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    n_incomplete_pairs: int = 0
+    scale: str = "raw"
+    score_sd: dict[str, float] = field(default_factory=dict)
 
 
-def _validate(scores, features, estimator, adjust, ci, cov):
+def _validate(scores, features, estimator, adjust, ci, cov, scale="raw"):
     for name, df, need in (
         ("scores", scores, {"pair_id", "model", "score_chosen", "score_rejected"}),
         ("features", features, {"pair_id", "side"}),
@@ -83,6 +104,8 @@ def _validate(scores, features, estimator, adjust, ci, cov):
         raise SealInputError(f"ci must be between 0 and 1, got {ci}")
     if cov not in ("cluster", "nonrobust"):
         raise SealInputError(f"cov must be 'cluster' or 'nonrobust', got {cov!r}")
+    if scale not in ("raw", "sd"):
+        raise SealInputError(f"scale must be 'raw' (score points) or 'sd' (per score sd), got {scale!r}")
     if "labeler" in features and features["labeler"].nunique() > 1:
         raise SealInputError(
             f"features hold {features['labeler'].nunique()} labelers ({sorted(features['labeler'].unique())}); "
@@ -139,15 +162,21 @@ def _demean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return a - pd.DataFrame(a).groupby(groups).transform("mean").to_numpy()
 
 
-def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, estimator: str, cov: str):
-    if estimator == "pair_fe":
-        yy, XX = _demean(y[:, None], groups)[:, 0], _demean(X, groups)
-    else:
-        yy, XX = y, sm.add_constant(X, has_constant="add")
+def _ols(yy: np.ndarray, XX: np.ndarray, fe_groups: np.ndarray | None, cl_groups: np.ndarray, cov: str):
+    """OLS on (possibly demeaned) data. Nonrobust SEs after demeaning by ``fe_groups`` count the absorbed fixed
+    effects in the residual df (n_obs − n_groups − k), as the dummy-variable regression does."""
     model = sm.OLS(yy, XX)
     if cov == "cluster":
-        return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]})
+        return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(cl_groups)[0]})
+    if fe_groups is not None:
+        model.df_resid = float(len(yy) - pd.unique(fe_groups).size - np.linalg.matrix_rank(XX))
     return model.fit()
+
+
+def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, estimator: str, cov: str):
+    if estimator == "pair_fe":
+        return _ols(_demean(y[:, None], groups)[:, 0], _demean(X, groups), groups, groups, cov)
+    return _ols(y, sm.add_constant(X, has_constant="add"), None, groups, cov)
 
 
 def _rows(res, names, offset, alpha, adjust, meta) -> list[dict]:
@@ -176,6 +205,7 @@ def feature_imprint(
     cov: Literal["cluster", "nonrobust"] = "cluster",
     adjust: Adjust = "bonferroni",
     ci: float = 0.95,
+    scale: Scale = "raw",
 ) -> ImprintResult:
     """Fit the imprint regression for each RM (and post − pre when both are named).
 
@@ -193,6 +223,8 @@ def feature_imprint(
         Regressors (default: every numeric feature column). Counts enter as log2(1 + n).
     roles : dict, optional
         Target/spoiler overrides (defaults: :func:`seal_core.features.feature_roles`).
+    scale : {"raw", "sd"}
+        ``sd`` reports every coefficient per standard deviation of that RM's scores: use it to compare RMs.
 
     Examples
     --------
@@ -207,7 +239,9 @@ def feature_imprint(
     >>> round(float(feature_imprint(s, f).table.coef.iloc[0]), 2)
     2.0
     """
-    _validate(scores, features, estimator, adjust, ci, cov)
+    _validate(scores, features, estimator, adjust, ci, cov, scale)
+    if pre is not None and pre == post:
+        raise SealInputError(f"pre and post name the same RM ({pre!r}); comparing an RM with itself needs two RMs")
     alpha = 1 - ci
     feats = transform_for_regression(features.drop(columns=["labeler"], errors="ignore"))
     cols = feature_cols or regression_columns(feats)
@@ -217,6 +251,12 @@ def feature_imprint(
     if not cols:
         raise SealInputError("the features table has no numeric feature columns to regress on")
     feats = feats[["pair_id", "side", *cols]]
+    unlabelled = [c for c in cols if feats[c].isna().all()]
+    cols = [c for c in cols if c not in unlabelled]
+    if not cols:
+        raise SealInputError("no feature column holds any label; label the texts first")
+    incomplete = set(feats.loc[feats[cols].isna().any(axis=1), "pair_id"])
+    feats = feats[~feats["pair_id"].isin(incomplete)]
     if models is None:
         models = [m for m in (pre, post) if m] or list(dict.fromkeys(scores["model"]))
     missing = [m for m in models if m not in set(scores["model"])]
@@ -232,9 +272,14 @@ def feature_imprint(
     longs = {m: d[d["pair_id"].isin(common)].reset_index(drop=True) for m, d in longs.items()}
     base = next(iter(longs.values()))
     n_pairs = base["pair_id"].nunique()
-    n_scored = scores[scores["model"].isin(models)]["pair_id"].nunique()
-    if n_pairs < n_scored:
-        notes.append(f"{n_scored - n_pairs} scored pair(s) lack features for a side and were left out")
+    scored = set(scores.loc[scores["model"].isin(models), "pair_id"])
+    n_incomplete = len(scored & incomplete)
+    if n_incomplete:
+        notes.append(f"{n_incomplete} pair(s) with a missing label were left out (incomplete pairs)")
+    if n_pairs < len(scored) - n_incomplete:
+        notes.append(
+            f"{len(scored) - n_incomplete - n_pairs} scored pair(s) lack features for a side and were left out"
+        )
     if n_pairs < 3:
         raise SealInputError(f"only {n_pairs} pair(s) have both scores and features; imprint needs more")
     if n_pairs < SMALL:
@@ -243,6 +288,7 @@ def feature_imprint(
         notes.append(msg)
     groups = base["pair_id"].to_numpy()
     used, dropped = _select_columns(base[cols], groups if estimator == "pair_fe" else None)
+    dropped = [{"feature": c, "reason": "no text has this label"} for c in unlabelled] + dropped
     if not used:
         raise SealInputError("no feature varies in this slice (every one is constant or collinear)")
     X = base[used].to_numpy(dtype=float)
@@ -252,12 +298,16 @@ def feature_imprint(
         variance_inflation_factor(Xv, off + k) if Xv.shape[1] > 1 else 1.0 for k in range(len(used))
     ]})  # fmt: skip
 
+    sd = {m: float(np.std(d["reward"].to_numpy(float), ddof=1)) for m, d in longs.items()}
+    if scale == "sd" and not all(v > 0 for v in sd.values()):
+        raise SealInputError(f"an RM gives every text the same score ({sd}); per-sd coefficients are undefined")
+    reward = {m: d["reward"].to_numpy(float) / (sd[m] if scale == "sd" else 1.0) for m, d in longs.items()}
     rows: list[dict] = []
-    for m, d in longs.items():
-        res = _fit(d["reward"].to_numpy(dtype=float), X, groups, estimator, cov)
+    for m in longs:
+        res = _fit(reward[m], X, groups, estimator, cov)
         rows += _rows(res, used, off, alpha, adjust, {"rm": m, "role": role_of.get(m), "n_pairs": n_pairs})
     if pre and post:
-        y = np.concatenate([longs[pre]["reward"].to_numpy(float), longs[post]["reward"].to_numpy(float)])
+        y = np.concatenate([reward[pre], reward[post]])
         Z = np.vstack([np.hstack([X, np.zeros_like(X)]), np.hstack([X, X])])
         g_fe = np.concatenate([np.char.add(groups.astype(str), "|pre"), np.char.add(groups.astype(str), "|post")])
         g_cl = np.concatenate([groups, groups])
@@ -266,14 +316,16 @@ def feature_imprint(
         else:
             post_dummy = np.r_[np.zeros(len(X)), np.ones(len(X))]
             yy, ZZ = y, np.column_stack([np.ones(len(y)), post_dummy, Z])
-        model = sm.OLS(yy, ZZ)
-        res = (model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g_cl)[0]}) if cov == "cluster"
-               else model.fit())  # fmt: skip
+        res = _ols(yy, ZZ, g_fe if estimator == "pair_fe" else None, g_cl, cov)
         off_d = (0 if estimator == "pair_fe" else 2) + len(used)
         rows += _rows(res, used, off_d, alpha, adjust, {"rm": f"{post} − {pre}", "role": "difference",
                                                         "n_pairs": n_pairs})  # fmt: skip
-    table = pd.DataFrame(rows)
-    table.insert(1, "kind", table["feature"].map(kinds))
+    table = pd.DataFrame(rows).assign(scale=scale)
+    n_tests = len(used) if adjust != "none" else 1  # Bonferroni's level; Holm's and BH's strictest step
+    table["mde"] = mde_coefficient(table["se"].to_numpy(float), n_tests=n_tests, alpha=alpha)
+    unit = table["rm"].map(sd).fillna(sd.get(post, np.nan)) if scale == "raw" else 1.0
+    table["underpowered"] = (table["p_adj"] >= 0.05) & ~(table["mde"] <= IMPRINT_EFFECT_SD * unit)
+    table.insert(1, "feature_role", table["feature"].map(kinds))
     return ImprintResult(
         table=table[TABLE_COLUMNS],
         dropped=pd.DataFrame(dropped, columns=["feature", "reason"]),
@@ -282,19 +334,29 @@ def feature_imprint(
         adjust=adjust,
         n_pairs=n_pairs,
         notes=tuple(notes),
+        n_incomplete_pairs=n_incomplete,
+        scale=scale,
+        score_sd=sd,
     )
 
 
 def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
     """One plain-words sentence about the largest significant imprint of an RM."""
     t = table[(table["role"] == role)] if role else table
+    weak = int(t["underpowered"].sum()) if "underpowered" in t else 0
     t = t[t["p_adj"] < 0.05]
     if t.empty:
+        if weak:
+            return (
+                f"No feature has a significant imprint after adjusting for multiple testing; for {weak} feature(s) "
+                "that is underpowered: this slice could not have detected an effect of 0.2 sd of the RM's scores."
+            )
         return "No feature has a significant imprint after adjusting for multiple testing."
     top = t.loc[t["coef"].abs().idxmax()]
     who = {"post": "After training", "pre": "Before training"}.get(role or "", "For this RM")
     direction = "higher" if top["coef"] > 0 else "lower"
+    unit = "sd of its scores" if top.get("scale") == "sd" else "points"
     return (
-        f"{who}, responses with '{top['feature']}' score {abs(top['coef']):.2f} points {direction}, all else equal "
+        f"{who}, responses with '{top['feature']}' score {abs(top['coef']):.2f} {unit} {direction}, all else equal "
         f"(95% CI {top['ci_low']:+.2f} to {top['ci_high']:+.2f})."
     )

@@ -20,6 +20,7 @@ from statsmodels.stats.multitest import multipletests
 
 from seal_core.errors import SealInputError
 from seal_core.metrics.intervals import wilson_interval as _wilson
+from seal_core.metrics.power import AGREEMENT_EFFECT, chance_test, mde_paired, underpowered
 
 REGIMES = ("stayed_aligned", "got_aligned", "resisted", "reversed")
 REGIME_WORDS = {
@@ -36,6 +37,8 @@ SMALL = 30
 
 def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     """One row per pair scored by both RMs: margins, strict agreement, ties, and the regime."""
+    if pre == post:
+        raise SealInputError(f"pre and post name the same RM ({pre!r}); comparing an RM with itself needs two RMs")
     keep = ["pair_id", "margin"]
     a = scores.loc[scores["model"] == pre, keep].rename(columns={"margin": "margin_pre"})
     b = scores.loc[scores["model"] == post, keep].rename(columns={"margin": "margin_post"})
@@ -65,6 +68,33 @@ def _add_regimes(d: pd.DataFrame) -> pd.DataFrame:
     return d
 
 
+def chance_level_note(agreement: pd.DataFrame) -> str:
+    """Plain words for an RM that is indistinguishable from a coin flip on these pairs (exact binomial test of its
+    agreement against ½), and what that does to the regimes; empty when both RMs beat chance.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"agrees_pre": [True, False] * 20, "agrees_post": [True] * 30 + [False] * 10})
+    >>> chance_level_note(a)[:82]
+    'The pre-training RM agrees with people on 50% of these 40 pairs: indistinguishable'
+    """
+    words = []
+    for role, other in (("pre", "post"), ("post", "pre")):
+        s = agreement[f"agrees_{role}"].astype(bool)
+        k, n = int(s.sum()), len(s)
+        p = chance_test(k, n)
+        if n and p >= 0.05:
+            split = ("'stayed aligned' and 'got aligned' are", "'reversed' and 'resisted' are") if role == "pre" else (
+                "'stayed aligned' and 'reversed' are", "'got aligned' and 'resisted' are")  # fmt: skip
+            words.append(
+                f"The {role}-training RM agrees with people on {k / n:.0%} of these {n:,} pairs: indistinguishable "
+                f"from a coin flip (exact binomial p = {p:.2g}). Against a chance-level RM the regimes add nothing: "
+                f"{split[0]} just the {other}-training RM's agreement split in two at random, and {split[1]} its "
+                "disagreement split in two."
+            )
+    return " ".join(words)
+
+
 def regime_table(agreement: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
     """SEAL's Table 1: count, share and Wilson CI of each regime."""
     n = len(agreement)
@@ -83,6 +113,8 @@ def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAM
 
     A target named ``-feature`` counts in reverse (having it is worse, e.g. ``-last_response_contains_insult``).
     SEAL's rule is ``("last_response_is_harmless", "last_response_is_helpful")``: (1,1) > (1,0) > (0,1) > (0,0).
+    Pairs missing a target label (NaN, or a text without a row) on either side get no γ; their number is in
+    ``gamma.attrs["n_incomplete_pairs"]``.
 
     Examples
     --------
@@ -101,21 +133,35 @@ def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAM
             "from the LLM labeler or an import); with the offline rules use e.g. "
             "['-last_response_contains_insult', '-last_response_breaks_privacy']"
         )
-    wide = features.pivot(index="pair_id", columns="side", values=names)
-    wide = wide.dropna()
+    wide, n_incomplete = _complete_pairs(features, names)
     cmp = pd.Series(0, index=wide.index)
     for t, n in zip(targets, names):
         sign = -1 if t.startswith("-") else 1
         diff = sign * (wide[(n, "chosen")].astype(float) - wide[(n, "rejected")].astype(float))
         undecided = cmp == 0
         cmp[undecided] = np.sign(diff[undecided]).astype(int)
-    return cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
+    gamma = cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
+    gamma.attrs["n_incomplete_pairs"] = n_incomplete
+    return gamma
+
+
+def _complete_pairs(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, int]:
+    """Features pivoted to one row per pair (columns: (feature, side)), keeping the pairs with every label on both
+    sides; also the number of pairs left out."""
+    wide = features.pivot(index="pair_id", columns="side", values=list(columns))
+    for side in ("chosen", "rejected"):  # a side no text has still counts as missing
+        for c in columns:
+            if (c, side) not in wide.columns:
+                wide[(c, side)] = np.nan
+    complete = wide.notna().all(axis=1)
+    return wide[complete], int((~complete).sum())
 
 
 def misalignment_given_gamma(
     agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95, ties: Ties = "disagree"
 ) -> pd.DataFrame:
-    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs and the ties in each cell."""
+    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs, the ties in each cell, and ``p_chance``
+    (exact binomial test of the share against a coin flip)."""
     d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
     rows = []
     for g in ("c", "i", "r"):
@@ -125,7 +171,8 @@ def misalignment_given_gamma(
             n, k = len(sub), int((~agrees).sum())
             lo, hi = _wilson(k, n, ci)
             rows.append({"gamma": g, "rm": role, "n": n, "misaligned": k, "share": k / n if n else np.nan,
-                         "ci_low": lo, "ci_high": hi, "n_ties": int(sub[f"tie_{role}"].sum())})  # fmt: skip
+                         "ci_low": lo, "ci_high": hi, "n_ties": int(sub[f"tie_{role}"].sum()),
+                         "p_chance": chance_test(k, n)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -164,9 +211,12 @@ def _mcnemar(a: pd.Series, b: pd.Series, label_a: str, label_b: str) -> dict:
     a, b = a.astype(bool).to_numpy(), b.astype(bool).to_numpy()
     table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
     res = mcnemar(table, exact=True)
-    return {"a": label_a, "b": label_b, "n": len(a), "share_a": a.mean() if len(a) else np.nan,
-            "share_b": b.mean() if len(b) else np.nan, "only_a": table[0][1], "only_b": table[1][0],
-            "statistic": float(res.statistic), "p": float(res.pvalue)}  # fmt: skip
+    n, p = len(a), float(res.pvalue)
+    mde = mde_paired(n, (table[0][1] + table[1][0]) / n) if n else np.nan
+    return {"a": label_a, "b": label_b, "n": n, "share_a": a.mean() if n else np.nan,
+            "share_b": b.mean() if n else np.nan, "only_a": table[0][1], "only_b": table[1][0],
+            "statistic": float(res.statistic), "p": p, "mde": mde,
+            "underpowered": underpowered(p, mde, AGREEMENT_EFFECT)}  # fmt: skip
 
 
 def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd.DataFrame:
@@ -174,6 +224,9 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
 
     Always: pre RM vs post RM agreement with people (all pairs). With γ (on γ ≠ i, as SEAL): labeler vs each RM
     (agreement with people), and post RM with the labeler vs post RM with people.
+
+    ``mde``: the smallest difference of the two shares the test detects with 80% power on these pairs
+    (:func:`seal_core.metrics.power.mde_paired`); ``underpowered``: not significant and ``mde`` above 5 points.
     """
     rows = [_mcnemar(agreement["agrees_pre"], agreement["agrees_post"], "pre RM agrees with people",
                      "post RM agrees with people")]  # fmt: skip
@@ -191,11 +244,17 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
 
 
 def wide_features(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``)."""
-    w = features.pivot(index="pair_id", columns="side", values=list(columns))
+    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``).
+
+    Pairs missing a label (NaN, or a text without a row) are left out; their number is in
+    ``attrs["n_incomplete_pairs"]``. A feature no text has a label for is left out instead of every pair."""
+    columns = [c for c in columns if features[c].notna().any()]
+    w, n_incomplete = _complete_pairs(features, columns)
     w.columns = [f"{f} ({'c' if side == 'chosen' else 'r'})" for f, side in w.columns]
     ordered = [f"{f} ({s})" for s in ("c", "r") for f in columns]
-    return w[[c for c in ordered if c in w.columns]].dropna()
+    w = w[ordered]
+    w.attrs["n_incomplete_pairs"] = n_incomplete
+    return w
 
 
 def pair_regression(
@@ -212,6 +271,8 @@ def pair_regression(
     ``y`` may be one outcome (named ``name``) or a dict of outcomes sharing the design, which is then built and
     checked for collinearity once. Returns one row per term and outcome.
     """
+    if adjust not in ("bonferroni", "holm", "fdr_bh", "none"):
+        raise SealInputError(f"unknown p-value adjustment {adjust!r}; expected one of bonferroni, holm, fdr_bh, none")
     outcomes = y if isinstance(y, dict) else {name: y}
     Xa = X.dropna()
     index = Xa.index

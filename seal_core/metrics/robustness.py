@@ -3,7 +3,10 @@
 Input: the long robustness table (one row per pair, RM and perturbation) with original and perturbed scores of both
 sides. ``became_misaligned`` = agreed before and not after; ``became_aligned`` = the reverse (strict ``>``).
 Rates are reported over the pairs that could flip that way (aligned before / misaligned before), and the flip rate
-over all pairs; all with Wilson CIs.
+over all pairs; all with Wilson CIs. Whether a perturbation changes agreement at all is the exact McNemar test of
+became-misaligned against became-aligned pairs (``p_change``); ``mde_change`` is the smallest change of agreement
+that test detects with 80% power given the flip rate (:func:`seal_core.metrics.power.mde_paired`), and
+``underpowered`` marks a non-significant change whose MDE is above 5 percentage points.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.stats import binomtest
 
 from seal_core.errors import SealInputError
 from seal_core.metrics.intervals import wilson_interval as _wilson
+from seal_core.metrics.power import AGREEMENT_EFFECT, mde_paired, underpowered, underpowered_note
 
 ROBUSTNESS_COLUMNS = [
     "pair_id", "model", "perturbation", "score_chosen", "score_rejected", "score_chosen_perturbed",
@@ -25,7 +30,8 @@ ROBUSTNESS_COLUMNS = [
 
 def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
     """Per RM and perturbation: agreement before/after, became-misaligned and became-aligned rates with CIs, flip
-    rate, correlation of original and perturbed scores (pooled over sides), mean |Δscore| and mean Δmargin."""
+    rate, correlation of original and perturbed scores (pooled over sides), mean |Δscore| and mean Δmargin, and the
+    test of a change in agreement with its power (``p_change``, ``mde_change``, ``underpowered``)."""
     missing = set(ROBUSTNESS_COLUMNS) - set(rows.columns)
     if missing:
         raise SealInputError(f"robustness rows lack column(s) {sorted(missing)}")
@@ -44,6 +50,8 @@ def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
         lo_m, hi_m = _wilson(k_mis, n_al, ci)
         lo_a, hi_a = _wilson(k_al, n_mis, ci)
         lo_f, hi_f = _wilson(k_mis + k_al, n, ci)
+        p_change = float(binomtest(k_mis, k_mis + k_al, 0.5).pvalue) if k_mis + k_al else 1.0
+        mde = mde_paired(n, (k_mis + k_al) / n) if n else np.nan
         out.append({
             "model": model, "perturbation": pert, "n_pairs": n, "agreement_before": before.mean(),
             "agreement_after": after.mean(), "became_misaligned": k_mis, "became_misaligned_rate": k_mis / n_al
@@ -51,9 +59,20 @@ def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
             "became_aligned": k_al, "became_aligned_rate": k_al / n_mis if n_mis else np.nan,
             "became_aligned_ci_low": lo_a, "became_aligned_ci_high": hi_a, "flip_rate": (k_mis + k_al) / n,
             "flip_ci_low": lo_f, "flip_ci_high": hi_f, "score_corr": corr, "mean_abs_dscore": float(changed.mean()),
-            "mean_dmargin": float((m1 - m0).mean()),
+            "mean_dmargin": float((m1 - m0).mean()), "p_change": p_change, "mde_change": mde,
+            "underpowered": underpowered(p_change, mde, AGREEMENT_EFFECT),
         })  # fmt: skip
     return pd.DataFrame(out)
+
+
+def underpowered_words(summary: pd.DataFrame) -> str:
+    """A sentence naming the perturbations whose non-significant change in agreement was underpowered."""
+    weak = summary[summary["underpowered"].astype(bool)]
+    if weak.empty:
+        return ""
+    worst = float(weak["mde_change"].max())
+    names = ", ".join(f"{r.perturbation} ({r.model})" for r in weak.itertuples())
+    return f"No significant change in agreement under {names}: {underpowered_note(AGREEMENT_EFFECT, worst)}."
 
 
 def probe_pass_rates(rows: pd.DataFrame, expected: dict[str, str], *, ci: float = 0.95) -> pd.DataFrame:
@@ -91,14 +110,28 @@ def robustness_scores(
 ) -> pd.DataFrame:
     """π^{c|r}_{+|−}(τ) (§7.4): regression of ``became_misaligned`` on dummies for flips of +1 (feature lost,
     π_+) and −1 (feature gained, π_−), baseline no flip. Linear probability by default, as SEAL's numbers indicate;
-    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported."""
+    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported.
+
+    Each flip value has its own dummy: a sentiment flip of ±2 (positive ↔ negative) is ``π+2``/``π−2``, not merged
+    into ±1, so ``π+`` is the effect of a one-step loss only. A dummy no pair (or every pair) has is left out.
+
+    Examples
+    --------
+    >>> flips = pd.DataFrame({"sentiment_c": [0, 0, 0, 0, 1, 1, 2, 2]}, index=list("abcdefgh"))
+    >>> y = pd.Series([0, 0, 0, 1, 0, 1, 1, 1], index=flips.index)
+    >>> robustness_scores(flips, y)[["term", "estimate"]].round(3).values.tolist()
+    [['π+ sentiment_c', 0.25], ['π+2 sentiment_c', 0.75]]
+    """
     if model not in ("lpm", "logit"):
         raise SealInputError(f"model must be 'lpm' or 'logit', got {model!r}")
     d = flips.join(became_misaligned.rename("_y").astype(float), how="inner").dropna()
+    odd = sorted(set(np.unique(d[list(flips.columns)].to_numpy(float))) - {-2.0, -1.0, 0.0, 1.0, 2.0})
+    if odd:
+        raise SealInputError(f"flips must be label differences in −2..2 (booleans, sentiment), found {odd[:5]}")
     X = {}
     for col in flips.columns:
-        for sign, label in ((1, "+"), (-1, "−")):
-            dummy = (np.sign(d[col]) == sign).astype(float)
+        for value, label in ((1, "+"), (-1, "−"), (2, "+2"), (-2, "−2")):
+            dummy = (d[col] == value).astype(float)
             if 0 < dummy.sum() < len(d):
                 X[f"π{label} {col}"] = dummy
     if not X:

@@ -11,7 +11,12 @@ measured from ``e = (−1/√2, −1/√2)``.
 
 Differences from the reference, on purpose: the arccos argument is clipped to [−1, 1] (rounding can push a
 near-parallel pair just past 1, which gave NaN and silently dropped the pair); a zero reward vector has no direction,
-so its angle is NaN and counted as undefined rather than dropped unseen.
+so its angle is NaN and counted as undefined rather than dropped unseen; an angle within ``ANGLE_TOL_DEG`` (1e-4°)
+of 0 is float noise (``arccos(1 − ε)`` is about 1e-6°, and SEAL's sign rule never gives a negative angle when the
+cross product is exactly 0) and is set to exactly 0, so identical RMs give θ = 0 and the sign test, which leaves
+zeros out as ties, sees no evidence. The median's CI is distribution-free (order statistics): when no pair of order
+statistics reaches the exact coverage asked for (n ≤ 5 at 95%), no interval is given, with the reason
+(``median_ci_reason``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from seal_core.errors import SealInputError
 
 E = np.array([-1.0, -1.0]) / np.sqrt(2.0)
 IDEAL = np.array([1.0, -1.0]) / np.sqrt(2.0)
+ANGLE_TOL_DEG = 1e-4  # |θ| below this is float noise and reported as exactly 0
 
 
 def signed_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -47,6 +53,7 @@ def signed_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ang = np.degrees(np.arccos(cos))
         cross = ah[:, 0] * bh[:, 1] - ah[:, 1] * bh[:, 0]
     ang = np.where(cross < 0, -ang, ang)
+    ang = np.where(np.abs(ang) < ANGLE_TOL_DEG, 0.0, ang)
     return np.where((na == 0) | (nb == 0), np.nan, ang)
 
 
@@ -62,6 +69,8 @@ def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     ``theta_deg`` (shift), ``dir_u_deg``, ``dir_v_deg`` (directions from e), ``cos_u``, ``cos_v`` (to (1, −1)/√2),
     ``delta_cos`` (cos_v − cos_u),
     ``agrees_pre``, ``agrees_post``."""
+    if pre == post:
+        raise SealInputError(f"pre and post name the same RM ({pre!r}); a reward shift needs two different RMs")
     for m in (pre, post):
         if m not in set(scores["model"]):
             raise SealInputError(f"model {m!r} not in scores; scores hold {sorted(scores['model'].unique())}")
@@ -99,6 +108,7 @@ class ShiftSummary:
     delta_cos_mean: float  # mean change of the cosine to (1, −1)/√2: > 0 means rewards moved toward agreement
     quadrants_pre: dict[str, float]
     quadrants_post: dict[str, float]
+    theta_median_ci_note: str = ""  # why there is no median CI (too few pairs), else empty
 
 
 def _quadrants(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
@@ -128,9 +138,31 @@ def bootstrap_ci(values: np.ndarray, stat=np.mean, *, n_boot: int = 2000, ci: fl
     return (float(lo), float(hi))
 
 
+def median_ci_reason(n: int, *, ci: float = 0.95) -> str | None:
+    """Why :func:`median_ci` gives no interval for ``n`` values, or None when it gives one.
+
+    The widest interval, [min, max], covers the median with probability 1 − 2·0.5ⁿ; below ``ci`` no interval has
+    exact coverage.
+
+    Examples
+    --------
+    >>> median_ci_reason(5)
+    'no 95% CI for the median from 5 values: even [min, max] covers it only 93.8% of the time (needs at least 6)'
+    >>> median_ci_reason(6) is None
+    True
+    """
+    if n >= 1 and 1 - 2 * 0.5**n >= ci:
+        return None
+    need = next(k for k in range(1, 200) if 1 - 2 * 0.5**k >= ci)
+    cover = max(1 - 2 * 0.5**n, 0.0)
+    return (f"no {ci:.0%} CI for the median from {n} value{'s' if n != 1 else ''}: even [min, max] covers it only "
+            f"{cover:.1%} of the time (needs at least {need})")  # fmt: skip
+
+
 def median_ci(values: np.ndarray, *, ci: float = 0.95) -> tuple[float, float]:
     """Distribution-free CI of the median from order statistics (the binomial method): exact coverage ≥ ``ci``,
-    no resampling, so it stays instant on 160,800 pairs.
+    no resampling, so it stays instant on 160,800 pairs. (NaN, NaN) when no interval reaches that coverage
+    (:func:`median_ci_reason` says why).
 
     Examples
     --------
@@ -142,18 +174,24 @@ def median_ci(values: np.ndarray, *, ci: float = 0.95) -> tuple[float, float]:
     x = np.sort(np.asarray(values, dtype=float))
     x = x[~np.isnan(x)]
     n = len(x)
-    if n < 2:
+    if median_ci_reason(n, ci=ci):
         return (float("nan"), float("nan"))
-    lo = int(binom.ppf((1 - ci) / 2, n, 0.5))
-    hi = int(binom.isf((1 - ci) / 2, n, 0.5))
-    return (float(x[max(lo - 1, 0)]), float(x[min(hi, n - 1)]))
+    # coverage P(lo ≤ B ≤ hi), B ~ Bin(n, ½); the clamps only matter when [min, max] covers exactly ci
+    lo = max(int(binom.ppf((1 - ci) / 2, n, 0.5)), 1)
+    hi = min(int(binom.isf((1 - ci) / 2, n, 0.5)), n - 1)
+    return (float(x[lo - 1]), float(x[hi]))
+
+
+def _sign_p(theta: np.ndarray) -> float:
+    """Sign test of θ against 0; zeros are ties and left out, so with no nonzero θ there is no test (NaN)."""
+    return float(sign_test(theta, 0)[1]) if (theta != 0).any() else float("nan")
 
 
 def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -> ShiftSummary:
     """θ mean and median (order-statistic CI), share of positive shifts with a sign test, quadrant shares."""
     theta = vectors["theta_deg"].to_numpy(float)
     ok = theta[~np.isnan(theta)]
-    p = float(sign_test(ok, 0)[1]) if len(ok) else float("nan")
+    p = _sign_p(ok)
     return ShiftSummary(
         n_pairs=len(vectors),
         n_undefined=int(np.isnan(theta).sum()),
@@ -165,6 +203,7 @@ def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -
         delta_cos_mean=float(np.nanmean(vectors["delta_cos"])) if len(vectors) else float("nan"),
         quadrants_pre=_quadrants(vectors["u_chosen"].to_numpy(), vectors["u_rejected"].to_numpy()),
         quadrants_post=_quadrants(vectors["v_chosen"].to_numpy(), vectors["v_rejected"].to_numpy()),
+        theta_median_ci_note=median_ci_reason(len(ok), ci=ci) or "",
     )
 
 
@@ -178,5 +217,6 @@ def theta_by_group(vectors: pd.DataFrame, group: pd.Series, *, ci: float = 0.95,
         rows.append({"group": key, "n": len(t), "theta_mean_deg": t.mean() if len(t) else np.nan,
                      "theta_median_deg": np.median(t) if len(t) else np.nan, "median_ci_low": lo, "median_ci_high": hi,
                      "share_positive": (t > 0).mean() if len(t) else np.nan,
-                     "sign_test_p": float(sign_test(t, 0)[1]) if len(t) else np.nan})  # fmt: skip
+                     "sign_test_p": _sign_p(t),
+                     "median_ci_note": median_ci_reason(len(t), ci=ci) or ""})  # fmt: skip
     return pd.DataFrame(rows)

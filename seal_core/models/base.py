@@ -22,19 +22,20 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from seal_core.errors import SealInputError
 from seal_core.options import choose
 
-__all__ = ["DTYPES", "INPUT_FORMATS", "BatchScores", "InputFormat", "RewardModel", "RewardModelConfig",
+__all__ = ["DTYPES", "INPUT_FORMATS", "BatchScores", "Dtype", "InputFormat", "RewardModel", "RewardModelConfig",
            "validate_config"]  # fmt: skip
 
 InputFormat = Literal["pair", "chat_template", "raw"]
-INPUT_FORMATS: tuple[str, ...] = ("pair", "chat_template", "raw")
-DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
+Dtype = Literal["float32", "float16", "bfloat16"]
+INPUT_FORMATS: tuple[InputFormat, ...] = get_args(InputFormat)
+DTYPES: tuple[Dtype, ...] = get_args(Dtype)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class RewardModelConfig:
     input_format: InputFormat = "pair"
     max_length: int | None = None
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: Dtype = "float32"
     batch_size: int | None = None
     trust_remote_code: bool = False
     cross_fit: bool = True
@@ -178,11 +179,11 @@ def validate_config(config: RewardModelConfig) -> None:
     seal_core.errors.SealInputError: unknown input format 'xml'; expected one of ['pair', 'chat_template', 'raw']
     """
     if not isinstance(config.model, str) or not config.model.strip():
-        raise SealInputError("a reward model needs a name: a built-in (`seal models`), a hub id or a local path")
-    if config.input_format not in INPUT_FORMATS:
-        choose("input format", config.input_format, dict.fromkeys(INPUT_FORMATS), option="input_format")
-    if config.dtype not in DTYPES:
-        choose("dtype", config.dtype, dict.fromkeys(DTYPES))
+        raise SealInputError(
+            "a reward model needs a name: a built-in (list_models()), a hub id or a local path", option="model"
+        )
+    choose("input format", config.input_format, dict.fromkeys(INPUT_FORMATS), option="input_format")
+    choose("dtype", config.dtype, dict.fromkeys(DTYPES))
     if config.batch_size is not None and config.batch_size < 1:
         raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
     if config.max_length is not None and config.max_length < 8:

@@ -139,7 +139,7 @@ class BTHead:
             data = json.loads(path.read_text())
             head = cls(**data)
         except (OSError, json.JSONDecodeError, TypeError) as e:
-            raise SealInputError(f"{path} is not a reward-model head written by `seal train-rm` ({e})") from None
+            raise SealInputError(f"{path} is not a reward-model head written by train_bt_head ({e})") from None
         if len(head.weights) != 768:
             raise SealInputError(f"{path}: expected 768 weights, found {len(head.weights)}")
         if any(len(w) != 768 for w in head.fold_weights) or len(head.train_ids) != len(head.train_folds):

@@ -283,7 +283,8 @@ def _load_error(model: str, is_local: bool, err: Exception) -> SealInputError:
     if reason:
         return OfflineError(
             f"{model!r} is not a built-in model, not a local directory, and not in the Hugging Face cache; "
-            f"downloading it needs the network ({reason}). Use a built-in model (`seal models`), a local "
-            "directory, or run once with network to cache it."
+            f"downloading it needs the network ({reason}). Use a built-in model (list_models()), a local "
+            "directory, or run once with network to cache it.",
+            option="model",
         )
     return SealInputError(f"could not load {model!r} from the Hugging Face Hub: {err}")

@@ -50,6 +50,13 @@ from seal_core.story._base import (
 from seal_core.story.figures import ChartSpec
 
 
+def _at_chance(k_resist: int, n: int) -> bool:
+    """The resistance metric's own test: exact binomial of agreement against a coin flip, p ≥ 0.05."""
+    from seal_core.metrics.power import ALPHA, chance_test
+
+    return n > 0 and chance_test(n - k_resist, n) >= ALPHA
+
+
 def _headline(ctx: Ctx) -> Finding:
     m = margins(ctx, ctx.main)
     n, k = len(m), int((m <= 0).sum())
@@ -73,13 +80,12 @@ def _headline(ctx: Ctx) -> Finding:
         sentence += f", {move} {fmt_pct(kp / n)} before ({fmt_p(p)})."
         effect, low = h_low(k / n, kp / n, n, n)
         numbers.update(pre_model=ctx.pre, pre_resistance=kp / n, mcnemar_p=p)
-        plo, phi = wilson(kp, n)
-        if plo <= 0.5 <= phi:
+        if _at_chance(kp, n):
             caveats.append("the model before training is at chance level: it does no better than a coin flip")
     else:
         sentence += "; a coin flip would be 50%."
         effect, low = h_low(k / n, 0.5, n)
-    if lo <= 0.5 <= hi:
+    if _at_chance(k, n):
         caveats.append("at chance level: the model does no better than a coin flip on these pairs")
     ties = int((m == 0).sum())
     if ties:
