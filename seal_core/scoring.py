@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal_core.batching import plan_batches
 from seal_core.errors import SealInputError
 from seal_core.models.base import RewardModel
 from seal_core.storage import SQLiteStore, fill_cached, text_key, write_table
@@ -162,7 +163,8 @@ def score_texts(
     """Score (prompt, response) texts, using and filling the cache. Returns one row per input text.
 
     Texts are de-duplicated by content, looked up in the cache, and the missing ones scored in batches of similar
-    length (longest first, so a too-large batch fails at once rather than at the end). Each batch is committed to
+    length (longest first, so a too-large batch fails at once rather than at the end): ``batch_size`` texts each, or
+    by the model's token budget when it has one (:mod:`seal_core.batching`). Each batch is committed to
     the cache as soon as it is scored. ``progress(done, total)`` is called after each batch.
     """
     if len(prompts) != len(responses):
@@ -190,7 +192,7 @@ def score_texts(
         else None,
         batch_size=batch_size,
         progress=progress,
-        order=lambda text: -model.length_hint(*text),
+        plan=lambda texts: plan_batches(model, texts, batch_size),
     )
     rows = [found[k] for k in keys]
     return pd.DataFrame(

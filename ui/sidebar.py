@@ -161,6 +161,12 @@ def _rm_controls() -> dict[str, RewardModelConfig]:
         max_length = st.number_input("Max tokens (0 = model limit)", min_value=0, value=0, key="rm_max_length")
         device = st.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="rm_device")
         dtype = st.selectbox("Dtype", ["float32", "bfloat16", "float16"], key="rm_dtype")
+        precision = st.selectbox(
+            "Precision",
+            ["float32", "int8"],
+            key="rm_precision",
+            help="int8: linear layers quantized on CPU (faster; scores differ slightly and are cached apart)",
+        )
     out = {}
     for role, spec in (("pre", pre), ("post", post)):
         if spec:
@@ -171,6 +177,7 @@ def _rm_controls() -> dict[str, RewardModelConfig]:
                 max_length=int(max_length) or None,
                 device=device,
                 dtype=dtype,
+                precision=precision,
             )
     return out
 

@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--batch-size", type=_count, default=None, help="texts per forward pass (default: 4 on CPU, 32 on GPU)"
     )
+    s.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "int8"],
+        help="int8: linear layers quantized to int8 on CPU, faster; cached apart from float32 (see --fidelity)",
+    )
+    s.add_argument("--fidelity", action="store_true", help="with int8: also score float32 and print what int8 kept")
+    s.add_argument("--token-budget", type=int, default=None, help="batch by padded tokens (default: 16384 on CUDA)")
+    s.add_argument("--engine", default="local", choices=["local", "ray"], help="ray: score on a Ray cluster")
+    s.add_argument("--address", default=None, help="ray: auto or ray://HOST:PORT (default: a local Ray)")
+    s.add_argument("--workers", type=int, default=None, help="ray: actors, one model each (default: GPUs, or 2)")
+    s.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor (default 0: CPU)")
     s.add_argument("--out", default=None, help="write the Scores table to FILE.parquet or FILE.csv")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
     s.add_argument("--cache-dir", default=None, help="score cache folder (default: $SEAL_CACHE_DIR or ~/.cache)")

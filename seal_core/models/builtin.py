@@ -21,6 +21,7 @@ from seal_core.errors import SealInputError
 from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig
 from seal_core.models.encoder import MAX_TOKENS, Encoder
 from seal_core.models.heads import SHIPPED_HEAD, BTHead, features
+from seal_core.models.precision import check_precision
 from seal_core.storage import DATA_FILES, atomic_write, text_key
 
 __all__ = ["POST_NAME", "PRE_NAME", "BTRewardModel", "PrincipleRewardModel", "post_card", "pre_card",
@@ -59,8 +60,12 @@ class _EncoderRM(RewardModel):
                 f"{config.model} reads 'last human turn + response' and takes no input format option "
                 f"(got {config.input_format!r}); leave the format at its default"
             )
-        self.encoder = encoder or Encoder.shared()
+        check_precision(config.precision)
+        self.encoder = encoder or Encoder.shared(config.precision)
         self.batch_size = config.batch_size or 64
+        if self.encoder.precision != "float32":
+            self.dtype = self.encoder.precision  # in the provenance: int8 scores are cached apart
+            self.seed_scores = None  # the shipped seed scores are float32 ones
 
     def _features(self, prompts: list[str], responses: list[str]):
         return features(self.encoder, prompts, responses)
@@ -129,7 +134,7 @@ def post_card() -> str:
     ]
     lines += [f"    {name}: {acc:.3f}" for name, acc in head.baselines.items()]
     lines.append("  reproduce: seal train-rm --out DIR   (bundled sample, default options)")
-    return "\n".join(lines)
+    return "\n".join(lines + _int8_lines(POST_NAME))
 
 
 def pre_card() -> str:
@@ -154,7 +159,26 @@ def pre_card() -> str:
             f"  accuracy on {head.trained_on} ({head.n_pairs} pairs; out of sample, as it was never fitted): {acc:.3f}"
         )
     lines.append("  Close to chance: it has not learned these preferences (SEAL's pre-D RM scored 0.57 on hh-rlhf).")
-    return "\n".join(lines)
+    return "\n".join(lines + _int8_lines(PRE_NAME))
+
+
+def _int8_lines(name: str) -> list[str]:
+    """The measured int8 fidelity of a built-in model (``benchmarks/int8_fidelity.py --write``), for its card."""
+    import json
+
+    path = DATA_FILES / "int8_fidelity.json"
+    if not path.exists():
+        return []
+    record = json.loads(path.read_text())
+    m = record.get("models", {}).get(name)
+    if not m:
+        return []
+    return [
+        f"  int8 (--precision int8) vs float32 on {record['meta']['data']}: {100 * m['preferences_kept']:.1f}% of "
+        f"preferences kept, Spearman of margins {m['spearman']:.3f}, max |Δscore| {m['max_abs_delta_score']:g}, "
+        f"{m['speed_ratio']:.2f}× the float32 speed (targets: ≥ 98% kept, Spearman ≥ 0.98)",
+        f"  reproduce: {record['meta']['reproduce']}",
+    ]
 
 
 def write_seed_scores(path: Path = SEED_SCORES) -> Path:
