@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.aliases import alias_pages
+from ui.guard import page_guard
 from ui.sidebar import render_sidebar
 from ui.story import presentation_frame
 
@@ -19,7 +21,8 @@ pages = [
     st.Page("views/inspector.py", title="Pair inspector", url_path="inspector"),
     st.Page("views/models.py", title="Model cards", url_path="models"),
 ]
-pg = st.navigation(pages)
+pg = st.navigation(pages + alias_pages(pages))
 render_sidebar()
 presentation_frame()
-pg.run()
+with page_guard(pg.title):
+    pg.run()

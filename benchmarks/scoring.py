@@ -9,9 +9,16 @@ tokenizer trained here (no download); pair format; max length 512. Data: the bun
   (c) seal_core.score_pairs: texts de-duplicated, sorted by length, batches of --batch-size (no cache; default
       4 on CPU, where larger batches only add padding, 32 on GPU)
 
-Prints pairs/s for each and the ratios (c)/(a) and (c)/(b); checks the three agree on every score.
+Prints pairs/s for each and the ratios (c)/(a) and (c)/(b); checks the three agree on every score. On CUDA the
+model runs in --dtype (default bfloat16) with SDPA attention where the architecture has it, and (c) batches by a
+token budget instead of a count.
 
-    python benchmarks/scoring.py [--pairs 300] [--layers 2] [--batch-size 16]
+On CPU it then times int8 against float32 end to end (load the model, quantize for int8, score --int8-pairs pairs,
+no cache) and prints ``int8 / float32 speed`` with the fidelity of the int8 scores (random weights give tiny margins:
+judge fidelity on trained models with benchmarks/int8_fidelity.py).
+
+    python benchmarks/scoring.py [--pairs 300] [--layers 2] [--batch-size 16] [--int8-pairs 200]
+    python benchmarks/scoring.py --device cuda [--dtype bfloat16] [--pairs 2000] [--layers 24]
 """
 
 from __future__ import annotations
@@ -30,18 +37,18 @@ from seal_core.scoring import score_pairs
 from seal_core.testing import build_tiny_pair_rm
 
 
-def seal_reference(model, tok, pairs) -> np.ndarray:
+def seal_reference(model, tok, pairs, device: str = "cpu") -> np.ndarray:
     out = []
     for side in ("chosen", "rejected"):
         for full in pairs[f"{side}_full"]:
             pivot = full.rfind("Assistant:")
             inputs = tok(full[:pivot], full[pivot:], return_tensors="pt", truncation="only_first", max_length=512)
             with torch.inference_mode():
-                out.append(model(**inputs).logits[0][0].item())
+                out.append(model(**inputs.to(device)).logits[0][0].item())
     return np.array(out)
 
 
-def rewardbench_style(model, tok, pairs, batch: int = 8) -> np.ndarray:
+def rewardbench_style(model, tok, pairs, batch: int = 8, device: str = "cpu") -> np.ndarray:
     questions, responses = [], []
     for side in ("chosen", "rejected"):
         for full in pairs[f"{side}_full"]:
@@ -59,7 +66,7 @@ def rewardbench_style(model, tok, pairs, batch: int = 8) -> np.ndarray:
             return_tensors="pt",
         )
         with torch.inference_mode():
-            out.append(model(**enc).logits[:, 0].double().numpy())
+            out.append(model(**enc.to(device)).logits[:, 0].double().cpu().numpy())
     return np.concatenate(out)
 
 
@@ -68,7 +75,11 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=300)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=None, help="default: the library default for the device")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--dtype", default=None, help="default float32 on CPU, bfloat16 on CUDA")
+    ap.add_argument("--int8-pairs", type=int, default=200, help="pairs for the int8 vs float32 timing (CPU; 0: skip)")
     args = ap.parse_args()
+    dtype = args.dtype or ("float32" if args.device == "cpu" else "bfloat16")
 
     path = build_tiny_pair_rm(
         tempfile.mkdtemp(),
@@ -79,21 +90,25 @@ def main() -> None:
         vocab_size=8000,
         initializer_range=0.02,
     )
-    rm = load_reward_model(str(path), max_length=512, batch_size=args.batch_size)
+    rm = load_reward_model(str(path), max_length=512, batch_size=args.batch_size, device=args.device, dtype=dtype)
     tok = AutoTokenizer.from_pretrained(path)
     tok.truncation_side = "left"
     pairs = load_pairs().pairs.head(args.pairs)
     n = len(pairs)
-    print(
-        f"{n} pairs ({2 * n} texts), DeBERTa-v2 hidden 768 x {args.layers} layers, "
-        f"{torch.get_num_threads()} torch threads"
+    where = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} torch threads"
     )
+    print(f"{n} pairs ({2 * n} texts), DeBERTa-v2 hidden 768 x {args.layers} layers, {args.device} {dtype}, {where}")
 
+    if not n:  # --pairs 0: only the int8 timing
+        if args.device == "cpu" and args.int8_pairs:
+            int8_vs_float32(path, load_pairs().pairs.head(args.int8_pairs))
+        return
     results = {}
     for name, fn in (
-        ("(a) SEAL reference, one at a time", lambda: seal_reference(rm.model, tok, pairs)),
-        ("(b) RewardBench style, batches of 8", lambda: rewardbench_style(rm.model, tok, pairs)),
-        (f"(c) seal_core, sorted batches of {rm.batch_size}", lambda: _ours(rm, pairs)),
+        ("(a) SEAL reference, one at a time", lambda: seal_reference(rm.model, tok, pairs, args.device)),
+        ("(b) RewardBench style, batches of 8", lambda: rewardbench_style(rm.model, tok, pairs, device=args.device)),
+        (f"(c) seal_core, {_batching(rm)}", lambda: _ours(rm, pairs)),
     ):
         t0 = time.perf_counter()
         scores = fn()
@@ -107,6 +122,29 @@ def main() -> None:
         f"score scale (std) {sa.std():.3g}; max |difference| vs reference: {np.abs(sc - sa).max():.2e} (ours), "
         f"{np.abs(sb - sa).max():.2e} (b)"
     )
+    if args.device == "cpu" and args.int8_pairs:
+        int8_vs_float32(path, load_pairs().pairs.head(args.int8_pairs))
+
+
+def int8_vs_float32(path, pairs) -> None:
+    """End to end, as `seal score --rm PATH --precision P --no-cache`: load (and quantize), then score."""
+    from seal_core.models.precision import fidelity_report
+
+    runs = {}
+    for precision in ("float32", "int8"):
+        t0 = time.perf_counter()
+        rm = load_reward_model(str(path), max_length=512, precision=precision)
+        scores = score_pairs(pairs, rm, cache=None)
+        runs[precision] = (time.perf_counter() - t0, scores)
+        print(f"{precision:<8} end to end (load + score {len(pairs)} pairs, no cache): {runs[precision][0]:.1f} s")
+    print(f"int8 / float32 speed: {runs['float32'][0] / runs['int8'][0]:.2f}x   (target >= 1.5x end to end)")
+    rep = fidelity_report(runs["float32"][1], runs["int8"][1])
+    print("fidelity (random weights, tiny margins): " + rep.sentence())
+
+
+def _batching(rm) -> str:
+    budget = getattr(rm, "token_budget", None)
+    return f"token budget {budget}" if budget else f"sorted batches of {rm.batch_size}"
 
 
 def _ours(rm, pairs) -> np.ndarray:

@@ -82,3 +82,19 @@ def token_budget_batches(
     if current:
         batches.append(current)
     return batches
+
+
+MAX_BUDGET_BATCH = 1024  # texts per batch under a token budget, however short they are
+
+
+def plan_batches(model, texts: Sequence[tuple[str, str]], batch_size: int) -> list[list[int]]:
+    """Batches (indices into ``texts``, (prompt, response) pairs) for ``model``: by its ``token_budget`` when set,
+    using its exact input lengths, else ``batch_size`` texts sorted by its cheap length hint."""
+    budget = getattr(model, "token_budget", None)
+    if budget:
+        lengths: list[int] = []
+        for i in range(0, len(texts), 4096):  # tokenize in slices: bounded memory on large runs
+            part = texts[i : i + 4096]
+            lengths += model.token_lengths([p for p, _ in part], [r for _, r in part])
+        return token_budget_batches(lengths, budget, max_batch_size=MAX_BUDGET_BATCH)
+    return count_batches([model.length_hint(p, r) for p, r in texts], batch_size)

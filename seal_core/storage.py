@@ -132,6 +132,7 @@ def fill_cached(
     batch_size: int,
     progress: Callable[[int, int], None] | None = None,
     order: Callable[[T], object] | None = None,
+    plan: Callable[[list[T]], list[list[int]]] | None = None,
 ) -> dict[K, V]:
     """The cache loop of scoring and labelling: look up, compute the rest in batches, commit each batch at once.
 
@@ -139,7 +140,8 @@ def fill_cached(
     the others are sorted by ``order`` (if given), computed ``batch_size`` at a time by ``compute(keys, inputs)``,
     and each batch is passed to ``save`` as soon as it is computed, so an interrupted run keeps every finished batch.
     ``compute`` may leave out keys it could not compute: they are neither saved nor returned. ``progress(done,
-    total)`` is called before the first batch and after each one.
+    total)`` is called before the first batch and after each one. ``plan(inputs)``, if given, returns the batches
+    (lists of positions in ``inputs``) instead of ``order`` and ``batch_size`` (e.g. batches by a token budget).
 
     Returns
     -------
@@ -159,17 +161,21 @@ def fill_cached(
     todo = [k for k in items if k not in found]
     if order is not None:
         todo.sort(key=lambda k: order(items[k]))
-    total = len(todo)
+    total, done = len(todo), 0
     if progress:
         progress(0, total)
-    for start in range(0, total, batch_size):
-        chunk = todo[start : start + batch_size]
+    if plan is not None:
+        batches = [[todo[i] for i in b] for b in plan([items[k] for k in todo])]
+    else:
+        batches = [todo[start : start + batch_size] for start in range(0, total, batch_size)]
+    for chunk in batches:
         new = dict(compute(chunk, [items[k] for k in chunk]))
         if save is not None and new:
             save(new)
         found.update(new)
+        done += len(chunk)
         if progress:
-            progress(min(start + batch_size, total), total)
+            progress(done, total)
     return found
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from seal_core.batching import count_batches, token_budget_batches
+from seal_core.data.synthetic import synthetic_transcripts, write_synthetic
 from seal_core.errors import SealInputError
-from seal_core.precision import check_precision, fidelity_report, quantize_int8
-from seal_core.synthetic import synthetic_transcripts, write_synthetic
+from seal_core.models.precision import check_precision, fidelity_report, quantize_int8
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -116,3 +116,79 @@ def test_synthetic_transcripts_are_distinct_loadable_and_seeded(tmp_path):
         synthetic_transcripts(0)
     with pytest.raises(SealInputError, match="parquet"):
         write_synthetic(tmp_path / "x.txt", 3)
+
+
+# ---- wired into the models, scoring and the CLI ------------------------------------------------------------
+
+
+def test_int8_hf_model_scores_close_to_float32_and_is_cached_apart(pair_rm_path, sample):
+    from seal_core.models import load_reward_model
+    from seal_core.scoring import ScoreCache, score_pairs
+
+    pairs = sample.pairs.head(30)
+    f32 = load_reward_model(str(pair_rm_path))
+    q = load_reward_model(str(pair_rm_path), precision="int8")
+    assert q.dtype == "int8" and f32.dtype == "float32" and q.cache_key != f32.cache_key
+    assert "quantized" in type(q.model.deberta.encoder.layer[0].attention.self.query_proj).__module__
+    cache = ScoreCache()
+    a, b = score_pairs(pairs, f32, cache=cache), score_pairs(pairs, q, cache=cache)
+    assert (b["dtype"] == "int8").all() and cache.count(q.cache_key) == cache.count(f32.cache_key) > 0
+    diff = (a.score_chosen - b.score_chosen).abs()
+    assert 0 < diff.max() < 0.25 * a.score_chosen.abs().max()  # quantized (not identical), yet close (random weights)
+
+
+def test_int8_refused_where_it_cannot_run(pair_rm_path):
+    from seal_core.models import load_reward_model
+
+    with pytest.raises(SealInputError, match="CPU only"):
+        load_reward_model(str(pair_rm_path), precision="int8", device="cuda")
+    with pytest.raises(SealInputError, match="unknown precision"):
+        load_reward_model(str(pair_rm_path), precision="int4")
+    with pytest.raises(SealInputError, match="token_budget"):
+        load_reward_model(str(pair_rm_path), token_budget=0)
+
+
+def test_token_budget_batches_on_cpu_give_the_same_scores_within_budget(pair_rm_path, sample):
+    from seal_core.models import load_reward_model
+    from seal_core.scoring import score_pairs
+
+    pairs = sample.pairs.head(25)
+    counted = score_pairs(pairs, load_reward_model(str(pair_rm_path)))
+    rm = load_reward_model(str(pair_rm_path), token_budget=600)
+    seen: list[list[int]] = []
+    real_score = rm.score
+
+    def spy(prompts, responses):
+        out = real_score(prompts, responses)
+        seen.append(out.n_tokens.tolist())
+        return out
+
+    rm.score = spy
+    budgeted = score_pairs(pairs, rm)
+    assert np.allclose(budgeted.score_chosen, counted.score_chosen, atol=1e-5)
+    assert np.allclose(budgeted.score_rejected, counted.score_rejected, atol=1e-5)
+    assert sum(len(b) for b in seen) == 50 and len({len(b) for b in seen}) > 1  # batch sizes vary with length
+    assert all(len(b) * max(b) <= 600 or len(b) == 1 for b in seen)
+    lengths = rm.token_lengths(pairs.prompt_chosen.tolist(), pairs.chosen.tolist())
+    assert lengths == counted.n_tokens_chosen.tolist()  # exact input lengths, as the model sees them
+
+
+def test_cli_precision_fidelity_and_engine_options(pair_rm_path, capsys, monkeypatch):
+    from seal_core.cli import main
+
+    code = main(["score", "--rm", str(pair_rm_path), "--limit", "10", "--precision", "int8", "--fidelity"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "int8 vs float32 on 10 pairs" in err and "preferences kept" in err
+    assert main(["score", "--rm", str(pair_rm_path), "--limit", "3", "--fidelity"]) == 2
+    assert "--precision int8" in capsys.readouterr().err
+    assert main(["score", "--rm", str(pair_rm_path), "--limit", "3", "--workers", "2"]) == 2
+    assert "--engine ray" in capsys.readouterr().err
+    import seal_core.ray_engine as engine
+
+    def no_ray():
+        raise SealInputError(engine.RAY_HINT)
+
+    monkeypatch.setattr(engine, "require_ray", no_ray)
+    assert main(["score", "--rm", str(pair_rm_path), "--limit", "3", "--engine", "ray"]) == 2
+    assert "seal-explorer[ray]" in capsys.readouterr().err

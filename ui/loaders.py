@@ -11,6 +11,7 @@ import streamlit as st
 from seal_core.data import LoadResult, content_hash, load_pairs
 from seal_core.models import RewardModel, RewardModelConfig, load_reward_model
 from seal_core.scoring import ScoreCache, score_pairs
+from ui.progress import progress
 
 
 @st.cache_data(max_entries=8, show_spinner="Loading the dataset…")
@@ -60,9 +61,14 @@ def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.D
 
 @st.cache_resource
 def label_cache():
-    from seal_core.features import LabelCache
+    """The label cache, warmed once with the shipped rule labels of the bundled sample (a fresh start labels
+    nothing on the bundled data)."""
+    from seal_core.features import LabelCache, RulesFeaturizer
+    from seal_core.features.seed import warm_label_cache
 
-    return LabelCache()
+    cache = LabelCache()
+    warm_label_cache(cache, RulesFeaturizer().key)
+    return cache
 
 
 def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
@@ -75,7 +81,8 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
     with lock:
         if key in store:
             return store[key]
-    feats = label_pairs(pairs, featurizer, cache=label_cache())
+    with progress(f"Labelling the texts ({featurizer_name})") as update:
+        feats = label_pairs(pairs, featurizer, cache=label_cache(), progress=update)
     with lock:
         store[key] = feats
     return feats
@@ -89,15 +96,17 @@ def review_store():
 
 
 def get_similarity(pairs: pd.DataFrame) -> pd.Series:
-    """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash."""
-    from seal_core.metrics.ambiguity import response_similarity
+    """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash. The bundled sample's
+    response embeddings ship with the package; other texts are embedded with a progress bar."""
+    from seal_core.models.embedding_seed import response_similarity
 
     store, lock = _memo()
     key = ("similarity", content_hash(pairs))
     with lock:
         if key in store:
             return store[key]
-    sim = response_similarity(pairs)
+    with progress("Embedding responses for the near-identical check", "responses") as update:
+        sim = response_similarity(pairs, progress=update)
     with lock:
         store[key] = sim
     return sim

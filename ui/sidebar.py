@@ -12,6 +12,7 @@ from seal_core.data import LoadResult, SliceSpec, slice_pairs
 from seal_core.errors import SealInputError
 from seal_core.models import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from ui import loaders
+from ui.upload import checked_path, friendly, upload_control
 
 CUSTOM = "Other: hub id or local path…"
 NONE = "(none)"
@@ -51,11 +52,14 @@ def _dataset_controls() -> LoadResult:
     lenient = st.sidebar.checkbox(
         "Skip bad rows (list them) instead of stopping", key="data_lenient", help="Lenient loading"
     )
-    source, config, split = None, None, "train"
+    source, config, split, uploaded = None, None, "train", None
     if mode == "Local file":
         source = st.sidebar.text_input("Path (.jsonl, .json, .csv, .parquet; .gz ok)", key="data_path")
-        if not source.strip():
-            st.sidebar.info("Enter a file path; showing the bundled sample meanwhile.")
+        uploaded = upload_control()
+        if uploaded is not None:
+            source = str(uploaded)  # written by the server itself: no data-root check
+        elif not source.strip():
+            st.sidebar.info("Enter a file path or upload a file; showing the bundled sample meanwhile.")
             source = None
     elif mode == "Hugging Face dataset":
         source = st.sidebar.text_input("Dataset id", key="data_hub_id", placeholder="Anthropic/hh-rlhf")
@@ -65,10 +69,13 @@ def _dataset_controls() -> LoadResult:
             st.sidebar.info("Enter a dataset id (needs network); showing the bundled sample meanwhile.")
             source = None
     try:
+        if mode == "Local file" and source and uploaded is None:
+            source = checked_path(source.strip())
         return loaders.load_dataset(source.strip() if source else None, config, split, not lenient)
     except SealInputError as e:
-        st.sidebar.error(str(e))
-        st.error(f"The dataset could not be loaded. {e}")
+        message = friendly(str(e), uploaded)
+        st.sidebar.error(message)
+        st.error(f"The dataset could not be loaded. {message}")
         st.stop()
 
 
@@ -154,6 +161,12 @@ def _rm_controls() -> dict[str, RewardModelConfig]:
         max_length = st.number_input("Max tokens (0 = model limit)", min_value=0, value=0, key="rm_max_length")
         device = st.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="rm_device")
         dtype = st.selectbox("Dtype", ["float32", "bfloat16", "float16"], key="rm_dtype")
+        precision = st.selectbox(
+            "Precision",
+            ["float32", "int8"],
+            key="rm_precision",
+            help="int8: linear layers quantized on CPU (faster; scores differ slightly and are cached apart)",
+        )
     out = {}
     for role, spec in (("pre", pre), ("post", post)):
         if spec:
@@ -164,6 +177,7 @@ def _rm_controls() -> dict[str, RewardModelConfig]:
                 max_length=int(max_length) or None,
                 device=device,
                 dtype=dtype,
+                precision=precision,
             )
     return out
 
@@ -255,6 +269,9 @@ def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, str, str]:
 
     if not {"pre", "post"} <= set(ctx.rms):
         st.info(f"{what} compares a pre-training and a post-training RM: pick both in the sidebar.")
+        st.stop()
+    if not len(ctx.pairs):
+        st.info("The slice is empty, so there is nothing to compare: widen the filters in the sidebar.")
         st.stop()
     with user_errors("Scoring failed"):
         scores = ctx.scores()

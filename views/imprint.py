@@ -7,6 +7,7 @@ from seal_core.metrics.imprint import describe_top, feature_imprint
 from ui.charts import imprint_forest
 from ui.errors import user_errors
 from ui.featuresource import RULES, choose_features
+from ui.guard import needs
 from ui.sidebar import context
 from ui.story import technical
 
@@ -49,7 +50,7 @@ roles = {c: ("target" if c in targets else "spoiler") for c in cols}
 with user_errors("Scoring failed"):
     scores = ctx.scores()
 ids = {role: rm.model_id for role, rm in ctx.rms.items()}
-with user_errors("The imprint regression failed"):
+with needs("The imprint regression"):
     res = feature_imprint(
         scores,
         feats.drop(columns=["labeler"], errors="ignore"),

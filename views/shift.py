@@ -7,6 +7,7 @@ from seal_core.metrics.regimes import pair_agreement, pair_regression, wide_feat
 from seal_core.metrics.shift import reward_vectors, summarize_shift, theta_by_group
 from ui.charts import REWARD_DIRECTIONS, polar_histogram, reward_heatmap
 from ui.errors import user_errors
+from ui.guard import section
 from ui.loaders import get_features
 from ui.sidebar import context, require_pre_post
 from ui.story import technical
@@ -58,10 +59,10 @@ st.subheader("Which features go with the shift")
 with user_errors("Labelling failed"):
     feats = transform_for_regression(get_features(ctx.pairs, "rules").drop(columns=["labeler"]))
 wide = wide_features(feats, regression_columns(feats))
-with user_errors("θ regression"):
+with section("The θ regression", needs="It needs more pairs than features: widen the slice."):
     reg = pair_regression(vectors.set_index("pair_id")["theta_deg"], wide, name="theta_deg")
-st.dataframe(reg.drop(columns=["outcome"]), hide_index=True)
-st.caption(
-    "OLS of θ (degrees) on the built-in rule features of the chosen (c) and rejected (r) texts (SEAL §4.3); robust "
-    "SEs, Bonferroni-adjusted p."
-)
+    st.dataframe(reg.drop(columns=["outcome"]), hide_index=True)
+    st.caption(
+        "OLS of θ (degrees) on the built-in rule features of the chosen (c) and rejected (r) texts (SEAL §4.3); "
+        "robust SEs, Bonferroni-adjusted p."
+    )

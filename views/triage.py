@@ -12,6 +12,7 @@ from seal_core.metrics.regimes import labeler_preference
 from seal_core.review import VERDICTS, cleaned_pairs, export_pairs, reviewer_agreement
 from ui.errors import user_errors
 from ui.loaders import get_features, get_similarity, review_store
+from ui.reviewer import linked_queue, reviewer_input, unpin
 from ui.sidebar import context, link_params
 from ui.text import plain, responses_side_by_side
 
@@ -24,7 +25,7 @@ if not ctx.rms:
 if not len(ctx.pairs):
     st.warning("The slice is empty: widen it in the sidebar.")
     st.stop()
-reviewer = st.text_input("Reviewer", key="triage_reviewer", placeholder="your name").strip()
+reviewer = reviewer_input()
 dataset = ctx.loaded.source
 store = review_store()
 
@@ -61,22 +62,21 @@ st.progress(done / total if total else 0.0, text=f"{done:,} of {total:,} pairs i
             f"{reviewer or '(no name yet)'}")  # fmt: skip
 if "triage_msg" in st.session_state:
     st.success(st.session_state.pop("triage_msg"))
+ids, linked = linked_queue(ids, ranked.index.tolist())
+if linked is not None:
+    st.session_state["triage_pos"] = linked
 if not ids:
     st.info("The queue is empty with these filters.")
     st.stop()
-link = st.query_params.get("pair")
-if link in ids and st.session_state.get("triage_link_used") != link:
-    st.session_state["triage_link_used"] = link
-    st.session_state["triage_pos"] = ids.index(link)
 pos = min(max(int(st.session_state.get("triage_pos", 0)), 0), len(ids) - 1)
 st.session_state["triage_pos"] = pos
 pid = ids[pos]
-st.query_params["pair"] = pid
+st.query_params["pair"] = st.session_state["triage_link_used"] = pid  # our own link is no new link
 pair = ctx.pairs.set_index("pair_id").loc[pid]
 
 
 def _move(step: int) -> None:
-    st.session_state["triage_pos"] = st.session_state.get("triage_pos", 0) + step
+    st.session_state["triage_pos"] = st.session_state.get("triage_pos", 0) + step - unpin()
 
 
 def _record(verdict: str, pid: str) -> None:
@@ -84,6 +84,7 @@ def _record(verdict: str, pid: str) -> None:
         st.session_state["triage_msg_err"] = "Enter your name as reviewer first."
         return
     note = st.session_state.get(f"triage_note_{pid}", "")
+    unpin()
     vid = store.record(dataset, pid, st.session_state["triage_reviewer"], verdict, note=note)
     st.session_state["triage_msg"] = f"Saved: {verdict} for pair {pid} (verdict #{vid})."
     if st.session_state.get("triage_reviewed") == "all":
@@ -93,13 +94,13 @@ def _record(verdict: str, pid: str) -> None:
 n1, n2, n3 = st.columns([1, 1, 4])
 n1.button("← Previous", on_click=_move, args=(-1,), key="triage_prev", disabled=pos == 0, shortcut="Alt+P")
 n2.button("Next →", on_click=_move, args=(1,), key="triage_next", disabled=pos >= len(ids) - 1, shortcut="Alt+N")
-n3.caption(f"Pair {pos + 1} of {len(ids):,} in the queue · rank {int(queue.loc[pid, 'rank'])} · id {pid}")
+n3.caption(f"Pair {pos + 1} of {len(ids):,} in the queue · rank {int(ranked.loc[pid, 'rank'])} · id {pid}")
 if err := st.session_state.pop("triage_msg_err", None):
     st.error(err)
 
 plain(pair["prompt_chosen"], label="Conversation before the last response", height=180)
 responses_side_by_side(pair["chosen"], pair["rejected"])
-signals = queue.loc[[pid], [*COMPONENTS, "score"]].T.rename(columns={pid: "value"})
+signals = ranked.loc[[pid], [*COMPONENTS, "score"]].T.rename(columns={pid: "value"})
 margins = scores[scores["pair_id"] == pid].assign(RM=lambda d: d["role"] + " RM")[["RM", "margin"]]
 s1, s2 = st.columns(2)
 s1.dataframe(signals, width="stretch")
@@ -114,9 +115,11 @@ b = st.columns(4)
 for i, verdict in enumerate(VERDICTS):
     b[i].button({"keep": "Keep label", "flip": "Flip label", "ambiguous": "Ambiguous", "drop": "Drop pair"}[verdict],
                 on_click=_record, args=(verdict, pid), key=f"triage_{verdict}", shortcut=f"Alt+{i + 1}",
-                type="primary" if i == 0 else "secondary")  # fmt: skip
+                type="primary" if i == 0 else "secondary", disabled=not reviewer)  # fmt: skip
+if not reviewer:
+    st.caption("Enter your name as reviewer (top of the page) to record verdicts.")
 st.caption("Keyboard: Alt+N next, Alt+P previous, Alt+1 keep, Alt+2 flip, Alt+3 ambiguous, Alt+4 drop.")
-query = urlencode({**link_params(ctx), "pair": pid})
+query = urlencode({**link_params(ctx), "pair": pid, **({"reviewer": reviewer} if reviewer else {})})
 st.caption("Link to exactly this pair and slice (append to the app's address):")
 st.code(f"/triage?{query}", language=None)
 

@@ -171,6 +171,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{report['n_pairs']:,} pairs; post RM resistance {report['resistance']['post']['resistance']:.1%}, "
         f"pre RM {report['resistance']['pre']['resistance']:.1%}"
     )
+    for role, r in ((k, v) for k, v in report["resistance"].items() if v.get("in_sample")):
+        print(f"IN SAMPLE: the {role} RM was trained on {r['n_in_sample']:,} of these pairs (figures optimistic)")
     print("regimes: " + ", ".join(f"{k} {v['share']:.1%}" for k, v in r.items()))
     sh = report["shift"]
     print(f"reward shift θ: mean {sh['theta_mean_deg']:.2f}°, median {sh['theta_median_deg']:.2f}°")
@@ -283,11 +285,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from seal_core.metrics.resistance import resistance_table
-    from seal_core.models import list_models, load_reward_model
-    from seal_core.scoring import ScoreCache, score_pairs, write_scores
+    from seal_core.metrics.resistance import in_sample_words, resistance_table
+    from seal_core.models import list_models
+    from seal_core.scoring import ScoreCache, write_scores
 
     _check_out(args.out)
+    if args.fidelity and args.precision == "float32":
+        raise SealInputError("--fidelity compares int8 with float32 scores: add --precision int8")
+    ray_only = [f"--{k.replace('_', '-')}" for k in ("address", "workers") if getattr(args, k) is not None]
+    if args.engine != "ray" and (ray_only or args.gpus_per_worker):
+        raise SealInputError(f"{', '.join(ray_only) or '--gpus-per-worker'} only applies with --engine ray")
     loaded, pairs = _load_slice(args)
     if not len(pairs):
         raise SealInputError("no pairs to score (the data or the slice is empty)")
@@ -300,18 +307,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
     tables = []
-    for spec in rms:
-        rm = load_reward_model(
-            spec,
-            revision=args.revision,
-            input_format=args.input_format,
-            max_length=args.max_length,
-            device=args.device,
-            dtype=args.dtype,
-            batch_size=args.batch_size,
-        )
-        with args.console.progress(f"scoring {spec}") as progress:
-            tables.append(score_pairs(pairs, rm, cache=cache, progress=progress))
+    ray_started = False
+    if args.engine == "ray":
+        from seal_core.ray_engine import connect
+
+        ray_started = connect(args.address)
+    try:
+        for spec in rms:
+            tables.append(_score_one(spec, args, pairs, cache, args.precision))
+            if args.fidelity and args.precision != "float32":
+                from seal_core.models.precision import fidelity_report
+
+                ref = _score_one(spec, args, pairs, cache, "float32")
+                print(f"{spec}: " + fidelity_report(ref, tables[-1]).sentence(args.precision), file=sys.stderr)
+    finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
     scores = pd.concat(tables, ignore_index=True)
     print(f"{len(pairs):,} pairs from {loaded.source}")
     for row in resistance_table(scores, ci=args.ci).itertuples():
@@ -325,13 +338,52 @@ def _cmd_score(args: argparse.Namespace) -> int:
             print(
                 f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
             )
+        if n_held := vars(args).get("held_out", {}).get(row.model):  # scored by the fold heads that never saw them
+            print(f"  out of sample: its {n_held:,} training pairs were scored by fold heads that never saw them")
+        if row.n_in_sample:
+            print(f"  IN SAMPLE: {in_sample_words(row.n_in_sample, row.n_pairs)}")
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")
     return 0
 
 
+def _score_one(spec: str, args: argparse.Namespace, pairs, cache, precision: str):
+    """One RM's Scores table, on this machine or on Ray (``--engine ray``), with a progress bar."""
+    from seal_core.models import RewardModelConfig, load_reward_model
+    from seal_core.scoring import score_pairs
+
+    config = RewardModelConfig(
+        model=spec,
+        revision=args.revision,
+        input_format=args.input_format,
+        max_length=args.max_length,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        precision=precision,
+        token_budget=args.token_budget,
+        cross_fit=not args.no_cross_fit,
+    )
+    desc = f"scoring {spec}" + (f" ({precision})" if precision != "float32" else "")
+    if args.engine == "ray":
+        from seal_core.ray_engine import score_pairs_ray
+
+        with args.console.progress(desc) as progress:
+            scores, run = score_pairs_ray(pairs, config, cache=cache, address=args.address, workers=args.workers,
+                                          gpus_per_worker=args.gpus_per_worker, progress=progress)  # fmt: skip
+        args.console.note(f"{spec}: Ray scored {run.scored:,} texts on {run.workers} worker(s); {run.from_cache:,} "
+                          f"from the cache, {run.from_shards:,} from earlier shards ({run.shard_dir})")  # fmt: skip
+        return scores
+    rm = load_reward_model(config)  # before the bar: a bad model ends in one error line, no notes before it
+    if hasattr(rm, "held_out"):
+        vars(args).setdefault("held_out", {})[rm.model_id] = int(rm.held_out(pairs).sum())
+    with args.console.progress(desc) as progress:
+        return score_pairs(pairs, rm, cache=cache, progress=progress)
+
+
 from seal_core.cli.report import cmd_report  # noqa: E402 (the report command lives in its own module)
+from seal_core.cli.selfcheck import cmd_selfcheck  # noqa: E402
 
 COMMANDS = {
     "models": _cmd_models,
@@ -343,4 +395,5 @@ COMMANDS = {
     "robustness": _cmd_robustness,
     "train-rm": _cmd_train_rm,
     "report": lambda args: cmd_report(args, _load_slice),
+    "selfcheck": cmd_selfcheck,
 }

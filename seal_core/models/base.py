@@ -58,9 +58,18 @@ class RewardModelConfig:
         Weights dtype. Scores are always returned as float64.
     batch_size : int, optional
         Texts per forward pass; default 4 on CPU (compute-bound there: bigger batches only add padding) and 32 on
-        accelerators.
+        accelerators. With a token budget, the most texts per batch.
+    precision : {"float32", "int8"}
+        ``int8`` quantizes the model's linear layers to int8 on CPU (:mod:`seal_core.models.precision`); scores
+        are cached apart from float32 ones.
+    token_budget : int, optional
+        Batch texts by padded tokens (batch size × longest text) instead of a count; default 16384 on CUDA, none
+        (count batches) on CPU.
     trust_remote_code : bool
         Passed to ``from_pretrained``; needed by a few hub RMs with custom code.
+    cross_fit : bool
+        For a model that records its training pairs and cross-validation folds (the built-in post-D model): score
+        each training pair with the fold's model that never saw it (default). ``False`` scores them in sample.
     """
 
     model: str
@@ -71,6 +80,9 @@ class RewardModelConfig:
     dtype: Dtype = "float32"
     batch_size: int | None = None
     trust_remote_code: bool = False
+    precision: str = "float32"
+    token_budget: int | None = None
+    cross_fit: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,7 @@ class RewardModel(ABC):
     dtype: str
     device: str = "cpu"
     batch_size: int = 16
+    token_budget: int | None = None  # padded tokens per batch; None: batches of batch_size texts
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -140,9 +153,28 @@ class RewardModel(ABC):
     def score_one(self, prompt: str, response: str) -> float:
         return float(self.score([prompt], [response]).scores[0])
 
+    def route(self, pairs) -> list[tuple[RewardModel, np.ndarray]]:
+        """Which model scores which pairs (row positions of the Pairs table ``pairs``). One model scores them all,
+        unless the model cross-fits: then each pair it was trained on goes to the fold model that never saw it."""
+        return [(self, np.arange(len(pairs)))]
+
+    def for_pair(self, pair) -> RewardModel:
+        """The model that scores one pair (a row of the Pairs table) and every edit of it."""
+        import pandas as pd
+
+        return self.route(pd.DataFrame([pair]))[0][0]
+
+    def in_sample(self, pairs) -> np.ndarray:
+        """Whether this model was trained on each pair, as far as its card records (False when it records none)."""
+        return np.zeros(len(pairs), dtype=bool)
+
     def length_hint(self, prompt: str, response: str) -> int:
         """A cheap proxy of input length, used to sort texts into batches of similar length."""
         return len(prompt) + len(response)
+
+    def token_lengths(self, prompts: list[str], responses: list[str]) -> list[int]:
+        """Tokens each text will have as model input (after truncation); used for token-budget batches."""
+        return [self.length_hint(p, r) for p, r in zip(prompts, responses)]
 
     @abstractmethod
     def _score(self, prompts: list[str], responses: list[str]) -> BatchScores: ...
@@ -169,3 +201,8 @@ def validate_config(config: RewardModelConfig) -> None:
         raise SealInputError(f"batch_size must be at least 1, got {config.batch_size}")
     if config.max_length is not None and config.max_length < 8:
         raise SealInputError(f"max_length must be at least 8 tokens, got {config.max_length}")
+    if config.token_budget is not None and config.token_budget < 1:
+        raise SealInputError(f"token_budget must be at least 1 token, got {config.token_budget}")
+    from seal_core.models.precision import check_precision
+
+    check_precision(config.precision, device="cpu" if config.device == "auto" else config.device, dtype=config.dtype)

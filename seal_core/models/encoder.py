@@ -96,10 +96,10 @@ class Encoder:
     1
     """
 
-    _shared: Encoder | None = None
+    _shared: dict[str, Encoder] = {}  # one per precision
     _shared_lock = threading.Lock()
 
-    def __init__(self, device: str = "cpu", cache_size: int = 50_000) -> None:
+    def __init__(self, device: str = "cpu", cache_size: int = 50_000, precision: str = "float32") -> None:
         from sentence_transformers import SentenceTransformer
 
         path = local_model_path()
@@ -117,6 +117,11 @@ class Encoder:
             self.model = SentenceTransformer(HUB_ID, revision=HUB_REVISION, device=device)
             self.source = f"{HUB_ID}@{HUB_REVISION[:12]}"
         self.model.max_seq_length = MAX_TOKENS
+        self.precision = precision
+        if precision == "int8":  # its own instance, so its own embedding cache
+            from seal_core.models.precision import quantize_int8
+
+            quantize_int8(self.model)
         self.tokenizer = self.model.tokenizer
         self.revision = HUB_REVISION
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -128,12 +133,12 @@ class Encoder:
         self.calls = 0  # forward passes run (for tests and benchmarks)
 
     @classmethod
-    def shared(cls) -> Encoder:
-        """One encoder per process, shared by every built-in model."""
+    def shared(cls, precision: str = "float32") -> Encoder:
+        """One encoder per process and precision, shared by every built-in model."""
         with cls._shared_lock:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
+            if precision not in cls._shared:
+                cls._shared[precision] = cls(precision=precision)
+            return cls._shared[precision]
 
     def clear_cache(self) -> None:
         """Forget every cached embedding (the next call encodes again)."""

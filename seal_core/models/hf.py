@@ -18,8 +18,11 @@ from seal_core.data.hub import hub_offline_reason
 from seal_core.data.transcripts import ASSISTANT, parse_turns
 from seal_core.errors import OfflineError, SealInputError
 from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig, validate_config
+from seal_core.models.precision import check_precision, quantize_int8
 
-__all__ = ["HFRewardModel"]
+__all__ = ["GPU_TOKEN_BUDGET", "HFRewardModel"]
+
+GPU_TOKEN_BUDGET = 16384  # padded tokens per batch on CUDA: 32 texts of 512 tokens, many more short ones
 
 
 def _resolve_device(device: str) -> str:
@@ -80,6 +83,8 @@ class HFRewardModel(RewardModel):
         self.dtype = config.dtype
         self.input_format = config.input_format
         self.batch_size = config.batch_size or (4 if self.device == "cpu" else 32)
+        self.token_budget = config.token_budget or (GPU_TOKEN_BUDGET if self.device.startswith("cuda") else None)
+        check_precision(config.precision, device=self.device, dtype=config.dtype)
         local = Path(config.model).expanduser()
         is_local = local.is_dir()
         if not is_local and (config.model.startswith((".", "/", "~")) or config.model.count("/") > 1):
@@ -104,9 +109,7 @@ class HFRewardModel(RewardModel):
                 "(one scalar score per text). This looks like a classifier, not a reward model."
             )
         try:
-            model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
-                source, dtype=getattr(torch, config.dtype), output_loading_info=True, **kw
-            )
+            model, info = _load_classifier(source, getattr(torch, config.dtype), self.device.startswith("cuda"), kw)
         except ValueError as e:
             arch = ", ".join(getattr(hf_config, "architectures", None) or [hf_config.model_type])
             raise SealInputError(
@@ -150,6 +153,10 @@ class HFRewardModel(RewardModel):
             )
         self.max_length = min(config.max_length or default_max, default_max)
         self.model = model.to(self.device).eval()
+        self.attention = getattr(model.config, "_attn_implementation", None)
+        if config.precision == "int8":
+            quantize_int8(self.model)
+            self.dtype = "int8"  # in the provenance, so int8 scores are cached apart from float32 ones
         self.tokenizer = tokenizer
         self._fast = hasattr(tokenizer, "backend_tokenizer")
         self._input_names = list(tokenizer.model_input_names)
@@ -245,25 +252,37 @@ class HFRewardModel(RewardModel):
         zeros = [0] * len(prompts)
         return {k: v.to(self.device) for k, v in enc.items()}, zeros, zeros
 
+    def _encodings(self, prompts: list[str], responses: list[str]) -> tuple[list[Any], list[int], list[int]]:
+        """Fast-tokenizer encodings of the input format, cut to ``max_length``, and the cuts per text."""
+        if self.input_format == "pair":
+            return self._encode_fast(prompts, [f"{ASSISTANT} {r}" for r in responses])
+        if self.input_format == "raw":
+            return self._encode_fast(None, [f"{p}{ASSISTANT} {r}" for p, r in zip(prompts, responses)])
+        encs, dropped = zip(*(self._chat_encode(p, r) for p, r in zip(prompts, responses)))
+        pcut, rcut = [], []
+        for e, d in zip(encs, dropped):
+            cut = max(0, len(e.ids) - self.max_length)
+            if cut:
+                e.truncate(self.max_length, direction="left")
+            pcut.append(cut + d)
+            rcut.append(0)
+        return list(encs), pcut, rcut
+
+    def token_lengths(self, prompts: list[str], responses: list[str]) -> list[int]:
+        """Input tokens per text after truncation (tokenizes once more: the price of exact token budgets)."""
+        if not self._fast:
+            batch, _, _ = self._encode_slow(prompts, responses)
+            return batch["attention_mask"].sum(dim=1).tolist()
+        with self._lock:  # the Rust tokenizer's settings are shared state
+            return [len(e.ids) for e in self._encodings(prompts, responses)[0]]
+
     def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
         import torch
 
         if not self._fast:
             batch, pcut, rcut = self._encode_slow(prompts, responses)
         else:
-            if self.input_format == "pair":
-                encs, pcut, rcut = self._encode_fast(prompts, [f"{ASSISTANT} {r}" for r in responses])
-            elif self.input_format == "raw":
-                encs, pcut, rcut = self._encode_fast(None, [f"{p}{ASSISTANT} {r}" for p, r in zip(prompts, responses)])
-            else:
-                encs, dropped = zip(*(self._chat_encode(p, r) for p, r in zip(prompts, responses)))
-                pcut, rcut = [], []
-                for e, d in zip(encs, dropped):
-                    cut = max(0, len(e.ids) - self.max_length)
-                    if cut:
-                        e.truncate(self.max_length, direction="left")
-                    pcut.append(cut + d)
-                    rcut.append(0)
+            encs, pcut, rcut = self._encodings(prompts, responses)
             batch = self._tensors(encs)
         with torch.inference_mode():
             logits = self.model(**batch).logits
@@ -274,6 +293,20 @@ class HFRewardModel(RewardModel):
 
     def length_hint(self, prompt: str, response: str) -> int:
         return min(len(prompt) + len(response), 8 * self.max_length)
+
+
+def _load_classifier(source: str, dtype: Any, sdpa: bool, kw: dict[str, Any]) -> tuple[Any, dict]:
+    """``from_pretrained`` with SDPA attention on GPUs where the architecture has it (DeBERTa-v2 does not)."""
+    import transformers
+
+    cls = transformers.AutoModelForSequenceClassification
+    if sdpa:
+        try:
+            return cls.from_pretrained(source, dtype=dtype, output_loading_info=True, attn_implementation="sdpa", **kw)
+        except (ValueError, ImportError) as e:
+            if "sdpa" not in str(e).lower() and "attention" not in str(e).lower():
+                raise
+    return cls.from_pretrained(source, dtype=dtype, output_loading_info=True, **kw)
 
 
 def _load_error(model: str, is_local: bool, err: Exception) -> SealInputError:
