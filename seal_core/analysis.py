@@ -3,8 +3,10 @@
 Report schema (version 1); every share comes with ``ci_low``/``ci_high`` (95% Wilson unless noted):
 
 ``schema_version``, ``pre``, ``post``, ``n_pairs``
-``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, p_chance, at_chance}}``
-                    (``p_chance``: exact binomial test against a coin flip; ``at_chance``: p ≥ 0.05)
+``resistance``      ``{pre|post: {agreement, resistance, ci_low, ci_high, n_ties, p_chance, at_chance, in_sample,
+                    n_in_sample}}`` (``p_chance``: exact binomial test against a coin flip; ``at_chance``: p ≥ 0.05;
+                    ``in_sample``: the RM was trained on ``n_in_sample`` of these pairs, so its agreement is
+                    optimistic)
 ``regimes``         ``{stayed_aligned|got_aligned|resisted|reversed: {count, share, ci_low, ci_high}}``
 ``shift``           ``theta_mean_deg, theta_median_deg, theta_median_ci`` (order-statistic CI), ``share_positive,
                     sign_test_p, n_undefined, delta_cos_mean`` (mean change of the cosine to (1, −1)/√2, the
@@ -73,6 +75,14 @@ def _clean(obj):
     return obj
 
 
+def _in_sample(scores: pd.DataFrame, model: str, pair_ids: pd.Series) -> dict:
+    """How many of the analysed pairs the model was trained on (the Scores table's ``in_sample``)."""
+    n = 0
+    if "in_sample" in scores:
+        n = int(scores.loc[(scores["model"] == model) & scores["pair_id"].isin(pair_ids), "in_sample"].sum())
+    return {"in_sample": n > 0, "n_in_sample": n}
+
+
 def _records(df: pd.DataFrame, key: str) -> dict:
     return {r[key]: {k: v for k, v in r.items() if k != key} for r in df.to_dict("records")}
 
@@ -114,6 +124,7 @@ def analyze(
                 k: res.loc[m, k]
                 for k in ("agreement", "resistance", "ci_low", "ci_high", "n_ties", "p_chance", "at_chance")
             }  # fmt: skip
+            | _in_sample(scores, m, vectors["pair_id"])
             for role, m in (("pre", pre), ("post", post))
         },
         "regimes": _records(regime_table(agreement, ci=ci), "regime"),

@@ -48,6 +48,7 @@ SCORE_COLUMNS = [
     "input_format",
     "max_length",
     "dtype",
+    "in_sample",
 ]
 
 
@@ -218,7 +219,9 @@ def score_pairs(
 
     Columns: ``pair_id, model, score_chosen, score_rejected, margin`` (chosen − rejected), ``agrees`` (margin > 0,
     strict as in SEAL), ``tie`` (margin == 0), token counts and truncation per side, and the provenance
-    (``input_format, max_length, dtype``; ``model`` is id@revision).
+    (``input_format, max_length, dtype``; ``model`` is id@revision), and ``in_sample``: the model that scored the
+    pair was trained on it (as its card records; a cross-fitting model scores each training pair with the fold
+    model that never saw it, so none is).
 
     Examples
     --------
@@ -237,14 +240,26 @@ def score_pairs(
     if missing:
         raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
     n = len(pairs)
-    texts = score_texts(
-        model,
-        pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist(),
-        pairs["chosen"].tolist() + pairs["rejected"].tolist(),
-        cache=cache,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    offset, frames, in_sample = 0, [], np.zeros(n, dtype=bool)
+    for sub, idx in model.route(pairs):  # one part, unless the model cross-fits (each training pair to its fold)
+        part = pairs.iloc[idx]
+
+        def step(done: int, total: int, offset: int = offset) -> None:
+            if progress:
+                progress(offset + done, offset + total)
+
+        scored = score_texts(
+            sub,
+            part["prompt_chosen"].tolist() + part["prompt_rejected"].tolist(),
+            part["chosen"].tolist() + part["rejected"].tolist(),
+            cache=cache,
+            batch_size=batch_size,
+            progress=step,
+        )
+        offset += len(scored)
+        frames.append(scored.set_axis(np.r_[idx, idx + n]))
+        in_sample[idx] = sub.in_sample(part)
+    texts = pd.concat(frames).sort_index()
     c, r = texts.iloc[:n].reset_index(drop=True), texts.iloc[n:].reset_index(drop=True)
     margin = c["score"].to_numpy() - r["score"].to_numpy()
     out = pd.DataFrame(
@@ -267,6 +282,7 @@ def score_pairs(
             "input_format": model.input_format,
             "max_length": model.max_length,
             "dtype": model.dtype,
+            "in_sample": in_sample,
         }
     )
     return out[SCORE_COLUMNS]
@@ -287,4 +303,6 @@ def read_scores(path: str | os.PathLike) -> pd.DataFrame:
     df["margin"] = df["score_chosen"] - df["score_rejected"]
     df["agrees"] = df["margin"] > 0
     df["tie"] = df["margin"] == 0
+    if "in_sample" not in df:  # written before the flag existed: nothing recorded
+        df["in_sample"] = False
     return df

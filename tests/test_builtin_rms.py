@@ -8,7 +8,7 @@ import pytest
 from seal_core.errors import SealInputError
 from seal_core.models import POST_NAME, PRE_NAME, BTHead, list_models, load_reward_model, train_bt_head
 from seal_core.models.encoder import Encoder, local_model_path, verify_model_files
-from seal_core.models.heads import SHIPPED_HEAD, compose
+from seal_core.models.heads import SHIPPED_HEAD, compose, features
 from seal_core.scoring import score_pairs
 
 
@@ -89,10 +89,18 @@ def test_shipped_head_is_reproduced_by_training_on_the_bundled_sample(sample, po
     shipped = BTHead.load(SHIPPED_HEAD)
     head = train_bt_head(sample.pairs, trained_on=shipped.trained_on)
     np.testing.assert_allclose(head.weights, shipped.weights, atol=1e-4)
+    np.testing.assert_allclose(head.fold_weights, shipped.fold_weights, atol=1e-4)
+    assert head.train_ids == shipped.train_ids == sample.pairs.pair_id.tolist()
+    assert head.train_folds == shipped.train_folds and sorted(set(head.train_folds)) == [0, 1, 2, 3, 4]
     assert head.cv_accuracy == pytest.approx(shipped.cv_accuracy, abs=1e-3)
     assert head.data_hash == shipped.data_hash
+    # the default scores of the bundled sample are cross-fitted: their agreement is the cross-validated figure
     scores = score_pairs(sample.pairs, post)
-    assert scores.agrees.mean() == pytest.approx(shipped.in_sample_accuracy, abs=1e-3)
+    assert scores.agrees.mean() == pytest.approx(shipped.cv_accuracy, abs=1e-3)
+    assert not scores.in_sample.any()
+    full = score_pairs(sample.pairs, load_reward_model(POST_NAME, cross_fit=False))
+    assert full.agrees.mean() == pytest.approx(shipped.in_sample_accuracy, abs=1e-3)
+    assert full.in_sample.all()
 
 
 def test_training_on_a_subset_is_deterministic_and_fits(sample, tmp_path):
@@ -104,8 +112,10 @@ def test_training_on_a_subset_is_deterministic_and_fits(sample, tmp_path):
     assert 0.45 < a.cv_accuracy < a.in_sample_accuracy
     path = a.save(tmp_path / "minilm_bt_head.json")
     rm = load_reward_model(str(tmp_path))  # a folder with a head is loadable by path
-    s = score_pairs(subset, rm)
-    assert s.agrees.mean() == pytest.approx(a.in_sample_accuracy, abs=1e-9)
+    s = score_pairs(subset, rm)  # cross-fitted: three folds of 100 pairs, so the pooled agreement is the CV mean
+    assert s.agrees.mean() == pytest.approx(a.cv_accuracy, abs=1e-9) and not s.in_sample.any()
+    full = score_pairs(subset, load_reward_model(str(tmp_path), cross_fit=False))
+    assert full.agrees.mean() == pytest.approx(a.in_sample_accuracy, abs=1e-9) and full.in_sample.all()
     assert rm.name == str(path.resolve())
 
 
@@ -130,12 +140,74 @@ def test_shipped_seed_scores_match_fresh_scoring(sample, pre, post, tmp_path):
     subset = sample.pairs.sample(40, random_state=1)
     for rm in (pre, post):
         seeded = score_pairs(subset, rm, cache=cache)
-        n_texts = len(
-            set(zip(sample.pairs.prompt_chosen, sample.pairs.chosen))
-            | set(zip(sample.pairs.prompt_rejected, sample.pairs.rejected))
-        )
-        assert cache.count(rm.cache_key) == n_texts  # the whole bundled sample came from the seed
+        for sub, idx in rm.route(sample.pairs):  # the post RM: one fold head per fifth of the sample
+            part = sample.pairs.iloc[idx]
+            n_texts = len(set(zip(part.prompt_chosen, part.chosen)) | set(zip(part.prompt_rejected, part.rejected)))
+            assert cache.count(sub.cache_key) == n_texts  # the whole bundled sample came from the seed
         fresh = score_pairs(subset, rm)  # no cache: computed now
         np.testing.assert_allclose(seeded.score_chosen, fresh.score_chosen, atol=1e-5)
         np.testing.assert_allclose(seeded.score_rejected, fresh.score_rejected, atol=1e-5)
         assert (seeded.n_tokens_chosen == fresh.n_tokens_chosen).all()
+
+
+def _fold_scores(head, k, pairs, side):
+    feats, _ = features(Encoder.shared(), pairs[f"prompt_{side}"].tolist(), pairs[side].tolist())
+    w = head.weights if k < 0 else head.fold_weights[k]
+    return feats @ np.asarray(w)
+
+
+def test_each_training_pair_is_scored_by_the_fold_head_that_never_saw_it(sample, post):
+    head = post.head
+    pairs = sample.pairs.sample(30, random_state=3)
+    scores = score_pairs(pairs, post).set_index("pair_id").loc[pairs.pair_id]
+    fold = dict(zip(head.train_ids, head.train_folds))
+    for k in range(head.folds):
+        sub = pairs[pairs.pair_id.map(fold) == k]
+        np.testing.assert_allclose(scores.loc[sub.pair_id, "score_chosen"], _fold_scores(head, k, sub, "chosen"))
+        np.testing.assert_allclose(scores.loc[sub.pair_id, "score_rejected"], _fold_scores(head, k, sub, "rejected"))
+        assert k not in {fold[p] for p in sub.pair_id}.difference({k})  # held out of fold k's training
+    assert post.held_out(pairs).all() and not scores.in_sample.any()
+
+
+def test_other_pairs_get_the_full_head_and_edits_keep_their_pair_fold(sample, post):
+    head = post.head
+    pair = sample.pairs.iloc[7]
+    new = sample.pairs.iloc[[7]].assign(pair_id="not-a-training-pair", chosen_full=pair.chosen_full + " (edited)")
+    s = score_pairs(new, post)
+    assert s.score_chosen[0] == pytest.approx(_fold_scores(head, -1, new, "chosen")[0])
+    assert not s.in_sample[0] and not post.held_out(new).any()
+    # an edit of a bundled pair (same pair id, new text) is scored by that pair's fold head, in the editor too
+    k = dict(zip(head.train_ids, head.train_folds))[pair.pair_id]
+    edited = sample.pairs.iloc[[7]].assign(chosen=pair.chosen + " I hope that helps.")
+    assert score_pairs(edited, post).score_chosen[0] == pytest.approx(_fold_scores(head, k, edited, "chosen")[0])
+    scorer = post.for_pair(pair)
+    assert scorer.score_one(pair.prompt_chosen, edited.chosen.iloc[0]) == pytest.approx(
+        _fold_scores(head, k, edited, "chosen")[0]
+    )
+    assert scorer.revision.endswith(f"fold{k + 1}of{head.folds}")
+
+
+def test_a_head_without_its_pair_record_is_flagged_in_sample_by_its_data_hash(sample, tmp_path):
+    import json
+
+    subset = sample.pairs.head(60)
+    head = train_bt_head(subset, folds=3)
+    data = json.loads(head.save(tmp_path / "minilm_bt_head.json").read_text())
+    for key in ("fold_weights", "train_ids", "train_folds"):
+        data.pop(key)
+    (tmp_path / "minilm_bt_head.json").write_text(json.dumps(data))
+    rm = load_reward_model(str(tmp_path))
+    assert not rm.cross_fit
+    assert score_pairs(subset, rm).in_sample.all()  # the whole training set, recognised by its hash
+    assert not score_pairs(sample.pairs.iloc[100:110], rm).in_sample.any()
+
+
+def test_a_malformed_cross_fitting_record_is_refused(sample, tmp_path):
+    import json
+
+    head = train_bt_head(sample.pairs.head(30), folds=3)
+    data = json.loads(head.save(tmp_path / "h.json").read_text())
+    data["train_folds"] = data["train_folds"][:-1]
+    (tmp_path / "h.json").write_text(json.dumps(data))
+    with pytest.raises(SealInputError, match="cross-fitting record"):
+        BTHead.load(tmp_path / "h.json")

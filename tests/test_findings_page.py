@@ -31,7 +31,9 @@ def test_findings_is_the_first_page_and_tells_the_story(findings_app):
     first = heads[0]
     assert first.startswith("1\\. After training, the model prefers the response people rejected in")
     assert "of 120 pairs (95% CI" in first
-    assert sum(h[0].isdigit() for h in heads) >= 3  # numbered findings
+    # numbered findings (the post-D model's cross-fitted scores make fewer effects clear on 120 pairs than its
+    # in-sample scores did)
+    assert sum(h[0].isdigit() for h in heads) >= 2
     text = " ".join(m.value for m in at.markdown) + " ".join(heads)
     assert "last_response_" not in text and "seal-minilm-bt@" not in text
     assert any("Why it matters" in m.value for m in at.markdown)

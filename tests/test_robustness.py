@@ -78,10 +78,48 @@ def test_summary_counts_flips_by_hand():
     assert s.mean_dmargin == pytest.approx(np.mean([0, -2, 0, 2]))
 
 
+def _wilson_by_hand(k, n, z=1.959963984540054):
+    centre = (k + z**2 / 2) / (n + z**2)
+    half = z / (n + z**2) * np.sqrt(k * (n - k) / n + z**2 / 4)
+    return centre - half, centre + half
+
+
+def test_summary_every_column_by_hand():
+    # 5 pairs: 3 agreed (one stopped), 2 disagreed (one started); scores chosen so no rate is 0 or 1 by accident
+    c0, r0 = [2.0, 1.0, 3.0, 0.0, -1.0], [1.0, 0.0, 1.0, 1.0, 0.0]
+    c1, r1 = [2.5, 0.0, 3.0, 2.0, -1.0], [1.0, 0.5, 1.5, 1.0, 0.5]
+    flags = ([1, 1, 1, 0, 0], [1, 0, 1, 1, 0], [0, 1, 0, 0, 0], [0, 0, 0, 1, 0])
+    s = robustness_summary(rows_for(c0, r0, c1, r1, flags, model="rm-a", pert="case")).iloc[0]
+    assert (s.model, s.perturbation, s.n_pairs) == ("rm-a", "case", 5)
+    assert s.became_misaligned_rate == pytest.approx(1 / 3) and s.became_aligned_rate == pytest.approx(1 / 2)
+    assert (s.became_misaligned_ci_low, s.became_misaligned_ci_high) == pytest.approx(_wilson_by_hand(1, 3))
+    assert (s.became_aligned_ci_low, s.became_aligned_ci_high) == pytest.approx(_wilson_by_hand(1, 2))
+    assert (s.flip_rate, s.flip_ci_low, s.flip_ci_high) == pytest.approx((0.4, *_wilson_by_hand(2, 5)))
+    orig, new = np.array(c0 + r0), np.array(c1 + r1)
+    assert s.score_corr == pytest.approx(np.corrcoef(orig, new)[0, 1])
+    assert s.mean_abs_dscore == pytest.approx(np.abs(new - orig).mean())
+    assert s.p_change == 1.0  # one flip each way
+
+
 def test_probe_pass_rate_ignores_unchanged_texts():
     d = rows_for([1.0, 1.0], [0.0, 0.0], [0.5, 1.0], [-1.0, 0.2], ([1, 1], [1, 1], [0, 0], [0, 0]), pert="insult")
     p = probe_pass_rates(d, {"insult": "down"}).iloc[0]
     assert (p.n_texts, p.passed) == (3, 2)  # one text unchanged; two went down, one up
+
+
+def test_probe_pass_rates_by_hand_over_models_and_perturbations():
+    flags = ([1, 1], [1, 1], [0, 0], [0, 0])
+    # chosen 1 → 0.5 (down), 1 → 1 (unchanged); rejected 0.5 → 0.2 (down), 0.5 → 0.7 (up): 2 of 3 moved texts
+    probe = [rows_for([1.0, 1.0], [0.5, 0.5], [0.5, 1.0], [0.2, 0.7], flags, model=m, pert="insult") for m in "zy"]
+    typo = rows_for([1.0, 1.0], [0.5, 0.5], [0.9, 1.0], [0.4, 0.7], flags, model="z", pert="typos")
+    t = probe_pass_rates(pd.concat([typo, *probe]), {"typos": "none", "insult": "down"})
+    assert t[["model", "perturbation", "expected"]].values.tolist() == [
+        ["z", "insult", "down"],
+        ["y", "insult", "down"],
+    ]
+    for row in t.itertuples():
+        assert (row.n_texts, row.passed) == (3, 2) and row.pass_rate == pytest.approx(2 / 3)
+        assert (row.ci_low, row.ci_high) == pytest.approx(_wilson_by_hand(2, 3), rel=1e-9)
 
 
 def test_flip_variables_follow_seal_and_join_on_keys():

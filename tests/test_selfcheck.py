@@ -140,3 +140,25 @@ def test_incomplete_labels_are_left_out(features):
     f.loc[f.index[:3], "response_hedges"] = np.nan  # an LLM text that failed: left empty
     res = sc.selfcheck(features=f, reps=3, checks=("regimes",))
     assert res.n_pairs == 400 - f.loc[f.index[:3], "pair_id"].nunique()
+
+
+def test_seal_selfcheck_command(tmp_path, capsys, monkeypatch):
+    from seal_core.cli import main
+
+    out = tmp_path / "selfcheck.csv"
+    assert main(["selfcheck", "--limit", "300", "--reps", "5", "--checks", "theta,pi", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "300 pairs" in printed and "every planted effect was recovered" in printed
+    table = pd.read_csv(out)
+    assert set(table["check"]) == {"theta", "pi"} and table["ok"].all()
+
+    def off(scores, pre, post):
+        v = reward_vectors(scores, pre, post)
+        return v.assign(theta_deg=v["theta_deg"] * 1.01)
+
+    monkeypatch.setattr(sc, "reward_vectors", off)
+    assert main(["selfcheck", "--limit", "150", "--reps", "3", "--checks", "theta"]) == 1
+    assert "FAILED: theta: θ per pair" in capsys.readouterr().out
+    assert main(["selfcheck", "--limit", "150", "--reps", "1"]) == 2
+    assert main(["selfcheck", "--checks", "imprint,nope"]) == 2
+    assert "unknown check" in capsys.readouterr().err

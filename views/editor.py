@@ -54,12 +54,13 @@ def editor() -> None:
 
     rows = []
     with user_errors("Scoring failed"):
-        for role, rm in ctx.rms.items():
+        for role, model in ctx.rms.items():
+            rm = model.for_pair(pair)  # a bundled pair: the head of its cross-validation fold, which never saw it
             orig = rm.score([pair["prompt_chosen"], pair["prompt_rejected"]], [pair["chosen"], pair["rejected"]])
             now = rm.score([pair["prompt_chosen"], pair["prompt_rejected"]], [chosen, rejected])
             m0, m1 = orig.scores[0] - orig.scores[1], now.scores[0] - now.scores[1]
             rows.append(
-                {"role": role, "model": rm.model_id, "orig": orig.scores, "now": now.scores, "m0": m0, "m1": m1}
+                {"role": role, "model": model.model_id, "orig": orig.scores, "now": now.scores, "m0": m0, "m1": m1}
             )
 
     def change(v: float) -> str | None:
@@ -91,7 +92,7 @@ def editor() -> None:
         role = st.radio("Reward model", list(ctx.rms), horizontal=True, key=f"attr_rm_{pid}")
         text = chosen if side == "chosen" else rejected
         with user_errors("Attribution failed"):
-            attr = sentence_attribution(ctx.rms[role], pair[f"prompt_{side}"], text)
+            attr = sentence_attribution(ctx.rms[role].for_pair(pair), pair[f"prompt_{side}"], text)
         if attr.empty:
             st.info("The response is empty.")
         else:

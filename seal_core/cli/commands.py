@@ -171,6 +171,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"{report['n_pairs']:,} pairs; post RM resistance {report['resistance']['post']['resistance']:.1%}, "
         f"pre RM {report['resistance']['pre']['resistance']:.1%}"
     )
+    for role, r in ((k, v) for k, v in report["resistance"].items() if v.get("in_sample")):
+        print(f"IN SAMPLE: the {role} RM was trained on {r['n_in_sample']:,} of these pairs (figures optimistic)")
     print("regimes: " + ", ".join(f"{k} {v['share']:.1%}" for k, v in r.items()))
     sh = report["shift"]
     print(f"reward shift θ: mean {sh['theta_mean_deg']:.2f}°, median {sh['theta_median_deg']:.2f}°")
@@ -283,7 +285,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from seal_core.metrics.resistance import resistance_table
+    from seal_core.metrics.resistance import in_sample_words, resistance_table
     from seal_core.models import list_models
     from seal_core.scoring import ScoreCache, write_scores
 
@@ -336,6 +338,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             print(
                 f"  at chance: indistinguishable from a coin flip on these pairs (exact binomial p = {row.p_chance:.2g})"
             )
+        if n_held := vars(args).get("held_out", {}).get(row.model):  # scored by the fold heads that never saw them
+            print(f"  out of sample: its {n_held:,} training pairs were scored by fold heads that never saw them")
+        if row.n_in_sample:
+            print(f"  IN SAMPLE: {in_sample_words(row.n_in_sample, row.n_pairs)}")
     if args.out:
         write_scores(scores, args.out)
         print(f"wrote {len(scores):,} rows to {args.out}")
@@ -357,6 +363,7 @@ def _score_one(spec: str, args: argparse.Namespace, pairs, cache, precision: str
         batch_size=args.batch_size,
         precision=precision,
         token_budget=args.token_budget,
+        cross_fit=not args.no_cross_fit,
     )
     desc = f"scoring {spec}" + (f" ({precision})" if precision != "float32" else "")
     if args.engine == "ray":
@@ -369,11 +376,14 @@ def _score_one(spec: str, args: argparse.Namespace, pairs, cache, precision: str
                           f"from the cache, {run.from_shards:,} from earlier shards ({run.shard_dir})")  # fmt: skip
         return scores
     rm = load_reward_model(config)  # before the bar: a bad model ends in one error line, no notes before it
+    if hasattr(rm, "held_out"):
+        vars(args).setdefault("held_out", {})[rm.model_id] = int(rm.held_out(pairs).sum())
     with args.console.progress(desc) as progress:
         return score_pairs(pairs, rm, cache=cache, progress=progress)
 
 
 from seal_core.cli.report import cmd_report  # noqa: E402 (the report command lives in its own module)
+from seal_core.cli.selfcheck import cmd_selfcheck  # noqa: E402
 
 COMMANDS = {
     "models": _cmd_models,
@@ -385,4 +395,5 @@ COMMANDS = {
     "robustness": _cmd_robustness,
     "train-rm": _cmd_train_rm,
     "report": lambda args: cmd_report(args, _load_slice),
+    "selfcheck": cmd_selfcheck,
 }

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
     s.add_argument("--cache-dir", default=None, help="score cache folder (default: $SEAL_CACHE_DIR or ~/.cache)")
     s.add_argument("--ci", type=_ci, default=0.95, help="confidence level (default 0.95)")
+    s.add_argument(
+        "--no-cross-fit",
+        action="store_true",
+        help="score a trained head's own training pairs with the head fitted on all of them (in sample, and "
+        "flagged so) instead of the fold head that never saw each pair",
+    )
     lab = sub.add_parser("label", help="label every chosen and rejected text with features (the Features table)")
     add_data_args(lab)
     lab.add_argument("--labeler", default="rules", help="rules (offline, default) or llm (needs an endpoint)")
@@ -180,4 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--folds", type=_number(int, 2, what="at least 2"), default=5,
                    help="cross-validation folds (default 5)")  # fmt: skip
     t.add_argument("--train-seed", type=int, default=0, help="seed of the fold split (default 0)")
+
+    sc = sub.add_parser("selfcheck", help="plant known effects in synthetic RMs and check every metric recovers them")
+    sc.add_argument(
+        "data", nargs="?", default=None, help="data whose texts and rule features to use (default: bundled sample)"
+    )
+    sc.add_argument("--limit", type=int, default=None, help="only the first N pairs")
+    sc.add_argument("--reps", type=int, default=200, help="replications (default 200)")
+    sc.add_argument("--seed", type=int, default=0, help="seed of the synthetic draws (default 0)")
+    sc.add_argument("--checks", default=None, help="comma-separated subset of imprint,regimes,theta,pi (default: all)")
+    sc.add_argument("--out", default=None, help="write planted vs recovered to FILE.csv or FILE.parquet")
     return parser

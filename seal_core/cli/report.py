@@ -79,7 +79,7 @@ def cmd_report(args: argparse.Namespace, load_slice) -> int:
     post = None if post == "none" else post or builtins.get("post")
     if not (pre or post):
         raise SealInputError("the report needs at least one reward model: --pre MODEL and/or --post MODEL")
-    loaded, pairs = load_slice(args, report=True)
+    loaded, pairs = load_slice(args)
     featurizer = None
     if args.labeler != "none":
         featurizer = get_featurizer(args.labeler)

@@ -34,7 +34,7 @@ from seal_core.safe_io import check_regular_file, resolve_data_path
 from seal_core.storage import DATA_FILES
 
 __all__ = ["BUNDLED_NAME", "BUNDLED_SAMPLE", "PAIR_COLUMNS", "LoadResult", "SkippedSummary", "content_hash",
-           "load_pairs", "pairs_from_records", "summarize_skipped"]  # fmt: skip
+           "content_id", "load_pairs", "pairs_from_records", "summarize_skipped"]  # fmt: skip
 
 BUNDLED_SAMPLE = DATA_FILES / "hh-rlhf-harmless-base-test.dev.jsonl.gz"
 BUNDLED_NAME = "hh-rlhf harmless-base test (bundled sample)"
@@ -107,7 +107,8 @@ def _detect_format(columns: Iterable[str], where: str, excerpts: bool = False) -
     )
 
 
-def _content_id(chosen_full: str, rejected_full: str) -> str:
+def content_id(chosen_full: str, rejected_full: str) -> str:
+    """The content hash of one pair's two transcripts: its ``pair_id`` when the input has no id column."""
     return hashlib.blake2b(f"{chosen_full}\x1f{rejected_full}".encode(), digest_size=8).hexdigest()
 
 
@@ -223,7 +224,7 @@ def _build(
                                 "kind": "duplicate pair id"})  # fmt: skip
                 continue
         else:
-            base = _content_id(norm["chosen_full"], norm["rejected_full"])
+            base = content_id(norm["chosen_full"], norm["rejected_full"])
             pid, k = base, 1
             while pid in seen_ids:  # duplicated records get -2, -3 ... in load order
                 k += 1

@@ -44,6 +44,8 @@ class ResistanceResult:
         Exact two-sided binomial p of ``n_agree`` in ``n_pairs`` against a coin flip (½).
     at_chance : bool
         ``p_chance ≥ 0.05``: the RM is indistinguishable from guessing on these pairs.
+    n_in_sample : int
+        Pairs the RM was trained on (the Scores table's ``in_sample``): its agreement on them is optimistic.
     """
 
     model: str
@@ -59,6 +61,11 @@ class ResistanceResult:
     ci_method: str
     p_chance: float = float("nan")
     at_chance: bool = False
+    n_in_sample: int = 0
+
+    @property
+    def in_sample(self) -> bool:
+        return self.n_in_sample > 0
 
     def sentence(self) -> str:
         """The result in plain words."""
@@ -72,10 +79,23 @@ class ResistanceResult:
             if self.at_chance
             else ""
         )
-        return (
+        out = (
             f"The model preferred the response people rejected in {self.resistance:.0%} of {self.n_pairs:,} pairs "
             f"({self.ci:.0%} CI {self.ci_low:.0%}–{self.ci_high:.0%}){ties}.{chance}"
         )
+        return f"{out} In sample: {in_sample_words(self.n_in_sample, self.n_pairs)}" if self.n_in_sample else out
+
+
+def in_sample_words(n_in_sample: int, n_pairs: int) -> str:
+    """The in-sample warning, in words.
+
+    Examples
+    --------
+    >>> in_sample_words(1800, 1800)
+    'the model was trained on all 1,800 of these pairs, so this agreement is optimistic.'
+    """
+    which = f"all {n_pairs:,}" if n_in_sample == n_pairs else f"{n_in_sample:,} of the {n_pairs:,}"
+    return f"the model was trained on {which} of these pairs, so this agreement is optimistic."
 
 
 def _validate(scores: pd.DataFrame, ci: float, method: str) -> None:
@@ -92,7 +112,7 @@ def _validate(scores: pd.DataFrame, ci: float, method: str) -> None:
         raise SealInputError(f"{int(scores['margin'].isna().sum())} margin(s) are NaN; re-score those pairs")
 
 
-def _compute(model: str, margin: np.ndarray, ci: float, method: str) -> ResistanceResult:
+def _compute(model: str, margin: np.ndarray, ci: float, method: str, n_in_sample: int = 0) -> ResistanceResult:
     n = int(margin.size)
     n_agree = int((margin > 0).sum())
     n_ties = int((margin == 0).sum())
@@ -116,7 +136,12 @@ def _compute(model: str, margin: np.ndarray, ci: float, method: str) -> Resistan
         ci_method=method,
         p_chance=p_chance,
         at_chance=bool(n) and p_chance >= ALPHA,
+        n_in_sample=int(n_in_sample),
     )
+
+
+def _n_in_sample(scores: pd.DataFrame) -> int:
+    return int(scores["in_sample"].fillna(False).astype(bool).sum()) if "in_sample" in scores else 0
 
 
 def alignment_resistance(scores: pd.DataFrame, *, ci: float = 0.95, method: CIMethod = "wilson") -> ResistanceResult:
@@ -133,7 +158,8 @@ def alignment_resistance(scores: pd.DataFrame, *, ci: float = 0.95, method: CIMe
     models = scores["model"].unique()
     if len(models) > 1:
         raise SealInputError(f"scores hold {len(models)} models; use resistance_table, or filter to one model")
-    res = _compute(str(models[0]) if len(models) else "", scores["margin"].to_numpy(dtype=float), ci, method)
+    res = _compute(str(models[0]) if len(models) else "", scores["margin"].to_numpy(dtype=float), ci, method,
+                   _n_in_sample(scores))  # fmt: skip
     if 0 < res.n_pairs < SMALL_SLICE:
         warnings.warn(f"only {res.n_pairs} pairs: the resistance CI is wide", stacklevel=2)
     return res
@@ -145,7 +171,7 @@ def resistance_table(
     """Resistance per model (and per group of ``by`` columns, e.g. a slice or source), one row each.
 
     Columns: ``model``, the ``by`` columns, ``n_pairs, n_agree, n_ties, n_disagree, agreement, resistance, ci_low,
-    ci_high, ci, ci_method, p_chance, at_chance``.
+    ci_high, ci, ci_method, p_chance, at_chance, n_in_sample``.
 
     Examples
     --------
@@ -161,6 +187,6 @@ def resistance_table(
     rows = []
     for key, grp in scores.groupby(keys, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        res = _compute(str(key[0]), grp["margin"].to_numpy(dtype=float), ci, method)
+        res = _compute(str(key[0]), grp["margin"].to_numpy(dtype=float), ci, method, _n_in_sample(grp))
         rows.append({**dict(zip(keys, key)), **{k: v for k, v in res.__dict__.items() if k != "model"}})
     return pd.DataFrame(rows)

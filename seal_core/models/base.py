@@ -67,6 +67,9 @@ class RewardModelConfig:
         (count batches) on CPU.
     trust_remote_code : bool
         Passed to ``from_pretrained``; needed by a few hub RMs with custom code.
+    cross_fit : bool
+        For a model that records its training pairs and cross-validation folds (the built-in post-D model): score
+        each training pair with the fold's model that never saw it (default). ``False`` scores them in sample.
     """
 
     model: str
@@ -79,6 +82,7 @@ class RewardModelConfig:
     trust_remote_code: bool = False
     precision: str = "float32"
     token_budget: int | None = None
+    cross_fit: bool = True
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,21 @@ class RewardModel(ABC):
 
     def score_one(self, prompt: str, response: str) -> float:
         return float(self.score([prompt], [response]).scores[0])
+
+    def route(self, pairs) -> list[tuple[RewardModel, np.ndarray]]:
+        """Which model scores which pairs (row positions of the Pairs table ``pairs``). One model scores them all,
+        unless the model cross-fits: then each pair it was trained on goes to the fold model that never saw it."""
+        return [(self, np.arange(len(pairs)))]
+
+    def for_pair(self, pair) -> RewardModel:
+        """The model that scores one pair (a row of the Pairs table) and every edit of it."""
+        import pandas as pd
+
+        return self.route(pd.DataFrame([pair]))[0][0]
+
+    def in_sample(self, pairs) -> np.ndarray:
+        """Whether this model was trained on each pair, as far as its card records (False when it records none)."""
+        return np.zeros(len(pairs), dtype=bool)
 
     def length_hint(self, prompt: str, response: str) -> int:
         """A cheap proxy of input length, used to sort texts into batches of similar length."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seal_core.data.pairs import content_hash, content_id
 from seal_core.errors import SealInputError
 from seal_core.models.base import BatchScores, RewardModel, RewardModelConfig
 from seal_core.models.encoder import MAX_TOKENS, Encoder
@@ -92,23 +93,85 @@ class PrincipleRewardModel(_EncoderRM):
         return self._batch(PRINCIPLE_SCALE * (feats[:, :384] @ self.direction), comp)
 
 
-class BTRewardModel(_EncoderRM):
-    """The trained post-D model; ``head_path`` loads a head written by ``seal train-rm`` instead of the shipped one."""
+class _LinearHeadRM(_EncoderRM):
+    """A linear head ``w · features``: the head fitted on all training pairs, or the head of one CV fold."""
 
-    name = POST_NAME
-
-    def __init__(self, config: RewardModelConfig, head_path: str | Path | None = None, encoder=None) -> None:
+    def __init__(self, config, weights, *, name: str, revision: str, encoder, seed_scores, trained) -> None:
         super().__init__(config, encoder)
-        self.head = BTHead.load(head_path or SHIPPED_HEAD)
-        self._w = np.asarray(self.head.weights, dtype=np.float64)
-        if head_path is not None:
-            self.name = str(Path(head_path).resolve())
-            self.seed_scores = None
-        self.revision = f"minilm-{self.encoder.revision[:8]}-head-{self.head.digest}"
+        self._w = np.asarray(weights, dtype=np.float64)
+        self.name, self.revision, self.seed_scores, self._trained = name, revision, seed_scores, trained
 
     def _score(self, prompts: list[str], responses: list[str]) -> BatchScores:
         feats, comp = self._features(prompts, responses)
         return self._batch(feats @ self._w, comp)
+
+    def in_sample(self, pairs) -> np.ndarray:
+        return self._trained(pairs)
+
+
+class BTRewardModel(_LinearHeadRM):
+    """The trained post-D model; ``head_path`` loads a head written by ``seal train-rm`` instead of the shipped one.
+
+    Cross-fitted (``config.cross_fit``, the default, when the head records its folds): each pair the head was
+    trained on, and every edit or perturbation of it, is scored by the head of the CV fold that held it out, so no
+    score of a training pair is in sample; any other pair by the head fitted on all the training pairs. Without
+    cross-fitting that full head scores everything and the Scores table flags the training pairs ``in_sample``.
+    """
+
+    name = POST_NAME
+
+    def __init__(self, config: RewardModelConfig, head_path: str | Path | None = None, encoder=None) -> None:
+        head = BTHead.load(head_path or SHIPPED_HEAD)
+        encoder = encoder or Encoder.shared()
+        name = str(Path(head_path).resolve()) if head_path is not None else POST_NAME
+        seed = None if head_path is not None else SEED_SCORES
+        full = f"minilm-{encoder.revision[:8]}-head-{head.digest}"
+        super().__init__(config, head.weights, name=name, revision=full, encoder=encoder, seed_scores=seed,
+                         trained=self._trained_full)  # fmt: skip
+        self.head = head
+        self.cross_fit = bool(config.cross_fit and head.fold_weights)
+        self.full_head: _LinearHeadRM = self
+        self._folds: list[_LinearHeadRM] = []
+        if self.cross_fit:
+            k = len(head.fold_weights)
+            self.revision = f"{full}-crossfit{k}"
+            self.full_head = _LinearHeadRM(config, head.weights, name=name, revision=full, encoder=encoder,
+                                           seed_scores=seed, trained=self._trained_full)  # fmt: skip
+            self._folds = [
+                _LinearHeadRM(config, w, name=name, revision=f"{full}-fold{j + 1}of{k}", encoder=encoder,
+                              seed_scores=seed, trained=lambda pairs, j=j: self._trained_fold(pairs, j))
+                for j, w in enumerate(head.fold_weights)
+            ]  # fmt: skip
+
+    def _fold(self, pairs) -> np.ndarray:
+        if not len(pairs):
+            return np.zeros(0, dtype=np.int64)
+        has_text = "chosen_full" in pairs and "rejected_full" in pairs
+        content = (
+            [content_id(c, r) for c, r in zip(pairs["chosen_full"], pairs["rejected_full"])] if has_text else None
+        )
+        return self.head.fold_of(pairs["pair_id"], content)
+
+    def _trained_full(self, pairs) -> np.ndarray:
+        if self.head.train_ids:
+            return self._fold(pairs) >= 0
+        # a head without the record of its pairs: only its whole training set is recognisable, by its hash
+        data = pairs[~pairs["identical"]] if "identical" in pairs else pairs
+        return np.full(len(pairs), bool(len(data)) and content_hash(data) == self.head.data_hash)
+
+    def _trained_fold(self, pairs, j: int) -> np.ndarray:
+        fold = self._fold(pairs)
+        return (fold >= 0) & (fold != j)
+
+    def held_out(self, pairs) -> np.ndarray:
+        """The pairs scored by the head of the fold that held them out (its training pairs, when cross-fitting)."""
+        return self._fold(pairs) >= 0 if self.cross_fit else np.zeros(len(pairs), dtype=bool)
+
+    def route(self, pairs) -> list[tuple[RewardModel, np.ndarray]]:
+        if not self.cross_fit or not len(pairs):
+            return [(self, np.arange(len(pairs)))]
+        fold = self._fold(pairs)
+        return [(self.full_head if j < 0 else self._folds[j], np.flatnonzero(fold == j)) for j in np.unique(fold)]
 
 
 def post_card() -> str:
@@ -130,6 +193,10 @@ def post_card() -> str:
         f"  {head.folds}-fold cross-validated accuracy (out of sample): {head.cv_accuracy:.3f} "
         f"(sd over folds {head.cv_accuracy_sd:.3f})",
         f"  in-sample accuracy: {head.in_sample_accuracy:.3f}",
+        f"  scoring: each of its {len(head.train_ids)} training pairs (and every edit of one) by the head of the fold "
+        "that held it out, so its",
+        "           scores on its own data are out of sample (`seal score --no-cross-fit` gives in-sample ones);",
+        "           any other pair by the head fitted on all of them",
         "  baselines on the same pairs (strict; ties count as wrong):",
     ]
     lines += [f"    {name}: {acc:.3f}" for name, acc in head.baselines.items()]
@@ -192,25 +259,29 @@ def write_seed_scores(path: Path = SEED_SCORES) -> Path:
     from seal_core.data.pairs import load_pairs
 
     pairs = load_pairs().pairs
-    prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
-    responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
-    keys = [text_key(p, r) for p, r in zip(prompts, responses)]
     frames = []
     for model_class, name in ((PrincipleRewardModel, PRE_NAME), (BTRewardModel, POST_NAME)):
         rm = model_class(RewardModelConfig(name))
-        out = rm.score(prompts, responses)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model_key": rm.cache_key,
-                    "text_key": keys,
-                    "score": out.scores,
-                    "n_tokens": out.n_tokens,
-                    "prompt_cut": out.prompt_tokens_cut,
-                    "response_cut": out.response_tokens_cut,
-                }
-            ).drop_duplicates("text_key")
-        )
+        parts = rm.route(pairs)  # the post RM: each fold's head on its fifth of the sample
+        if getattr(rm, "full_head", rm) is not rm:  # and the full head on all of it, for in-sample scoring
+            parts = [*parts, (rm.full_head, np.arange(len(pairs)))]
+        for sub, idx in parts:
+            part = pairs.iloc[idx]
+            prompts = part["prompt_chosen"].tolist() + part["prompt_rejected"].tolist()
+            responses = part["chosen"].tolist() + part["rejected"].tolist()
+            out = sub.score(prompts, responses)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model_key": sub.cache_key,
+                        "text_key": [text_key(p, r) for p, r in zip(prompts, responses)],
+                        "score": out.scores,
+                        "n_tokens": out.n_tokens,
+                        "prompt_cut": out.prompt_tokens_cut,
+                        "response_cut": out.response_tokens_cut,
+                    }
+                ).drop_duplicates("text_key")
+            )
     table = pd.concat(frames, ignore_index=True)
     return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
 

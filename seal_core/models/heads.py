@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -109,6 +110,19 @@ class BTHead:
     in_sample_accuracy: float
     baselines: dict[str, float] = field(default_factory=dict)
     encoder: str = ""
+    # cross-fitting: the head of each CV fold (fitted without that fold) and, per training pair, its content id
+    # (hash of both transcripts) and the fold that held it out
+    fold_weights: list[list[float]] = field(default_factory=list)
+    train_ids: list[str] = field(default_factory=list)
+    train_folds: list[int] = field(default_factory=list)
+
+    def fold_of(self, pair_ids: Sequence[str], content_ids: Sequence[str] | None = None) -> np.ndarray:
+        """The CV fold that held out each pair (matched by pair id, else by content id); −1 for a pair the head
+        was not trained on."""
+        where = dict(zip(self.train_ids, self.train_folds))
+        ids = list(pair_ids)
+        alt = list(content_ids) if content_ids is not None else [None] * len(ids)
+        return np.array([where.get(a, where.get(b, -1)) for a, b in zip(ids, alt)], dtype=np.int64)
 
     @property
     def digest(self) -> str:
@@ -128,4 +142,8 @@ class BTHead:
             raise SealInputError(f"{path} is not a reward-model head written by train_bt_head ({e})") from None
         if len(head.weights) != 768:
             raise SealInputError(f"{path}: expected 768 weights, found {len(head.weights)}")
+        if any(len(w) != 768 for w in head.fold_weights) or len(head.train_ids) != len(head.train_folds):
+            raise SealInputError(f"{path}: the cross-fitting record (fold weights, training pair ids) is malformed")
+        if head.train_folds and not set(head.train_folds) <= set(range(len(head.fold_weights))):
+            raise SealInputError(f"{path}: a training pair names a fold the head does not have")
         return head

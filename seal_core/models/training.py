@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seal_core.data.pairs import content_hash
+from seal_core.data.pairs import content_hash, content_id
 from seal_core.errors import SealInputError
 from seal_core.models.base import RewardModelConfig
 from seal_core.models.builtin import PRE_NAME, PrincipleRewardModel
@@ -61,6 +61,9 @@ def train_bt_head(
 ) -> BTHead:
     """Fit the head on all pairs and estimate its out-of-sample accuracy by k-fold cross-validation.
 
+    The head of each fold is kept, with the fold of every training pair, so the model can score each of its
+    training pairs with the head that never saw it (cross-fitting, :class:`seal_core.models.builtin.BTRewardModel`).
+
     Identical pairs (chosen == rejected) carry no preference and are left out of the fit.
 
     Parameters
@@ -100,10 +103,13 @@ def train_bt_head(
     fc, _ = features(enc, data["prompt_chosen"].tolist(), data["chosen"].tolist())
     fr, _ = features(enc, data["prompt_rejected"].tolist(), data["rejected"].tolist())
     diff = fc - fr
-    accs = []
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(diff):
+    accs, fold_weights = [], []
+    fold_of = np.zeros(len(diff), dtype=np.int64)
+    for k, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(diff)):
         w = _fit(diff[train], C)
         accs.append(float((diff[test] @ w > 0).mean()))
+        fold_weights.append([float(x) for x in w])
+        fold_of[test] = k
     w = _fit(diff, C)
     pre = PrincipleRewardModel(RewardModelConfig(PRE_NAME), encoder=enc)
     pre_acc = float((fc[:, :384] @ pre.direction > fr[:, :384] @ pre.direction).mean())
@@ -120,4 +126,7 @@ def train_bt_head(
         in_sample_accuracy=float((diff @ w > 0).mean()),
         baselines={**baselines(data), f"{PRE_NAME} (pre-D, zero-shot)": pre_acc},
         encoder=enc.source,
+        fold_weights=fold_weights,
+        train_ids=[content_id(c, r) for c, r in zip(data["chosen_full"], data["rejected_full"])],
+        train_folds=[int(k) for k in fold_of],
     )

@@ -106,7 +106,7 @@ def package_versions() -> dict[str, str]:
 
 
 def _resistance(scores: pd.DataFrame, roles: dict[str, str]) -> Section:
-    from seal_core.metrics.resistance import resistance_table
+    from seal_core.metrics.resistance import in_sample_words, resistance_table
 
     t = resistance_table(scores)
     order = {m: i for i, m in enumerate(roles)}
@@ -116,7 +116,8 @@ def _resistance(scores: pd.DataFrame, roles: dict[str, str]) -> Section:
         role = roles.get(r.model)
         name = model_label(r.model, role)
         sentences.append(f"{name} prefers the response people rejected in {r.resistance:.1%} of {r.n_pairs:,} "
-                         f"pairs (95% CI {r.ci_low:.1%} to {r.ci_high:.1%}; {fmt_count(r.n_ties, 'tie')}).")  # fmt: skip
+                         f"pairs (95% CI {r.ci_low:.1%} to {r.ci_high:.1%}; {fmt_count(r.n_ties, 'tie')})."
+                         + (f" In sample: {in_sample_words(r.n_in_sample, r.n_pairs)}" if r.n_in_sample else ""))  # fmt: skip
         rows.append({"Reward model": name, "Prefers the rejected": f"{r.resistance:.1%}",
                      "95% CI": f"{r.ci_low:.1%} to {r.ci_high:.1%}", "Ties": int(r.n_ties), "Pairs": int(r.n_pairs)})  # fmt: skip
         chart.append({"label": name, "value": r.resistance, "ci_low": r.ci_low, "ci_high": r.ci_high,

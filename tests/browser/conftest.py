@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_helpers import LAUNCH_ARGS, PAGE_TIMEOUT_MS, AppServer, chromium_executable, write_datasets
+
+from .e2e_helpers import LAUNCH_ARGS, PAGE_TIMEOUT_MS, AppServer, chromium_executable, write_datasets
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import concurrent.futures
 import re
 
 import pytest
-from e2e_helpers import (
+
+from .e2e_helpers import (
     LAUNCH_ARGS,
     PAGE_TIMEOUT_MS,
     AppServer,
@@ -96,7 +97,7 @@ def test_script_and_image_tags_in_the_data_render_as_text_and_never_run(app_serv
 
 
 async def _editor_session(browser, url: str, text: str) -> tuple[list[tuple], list[str]]:
-    from e2e_helpers import ERROR_BOXES
+    from .e2e_helpers import ERROR_BOXES
 
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = await context.new_page()
