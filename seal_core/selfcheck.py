@@ -37,16 +37,16 @@ from scipy.stats import binomtest, norm
 
 from seal_core.errors import SealInputError
 from seal_core.features import transform_for_regression
+from seal_core.metrics.design import wide_features
 from seal_core.metrics.imprint import feature_imprint
 from seal_core.metrics.regimes import (
     REGIMES,
     labeler_preference,
     misalignment_given_gamma,
     pair_agreement,
-    pair_regression,
     regime_table,
-    wide_features,
 )
+from seal_core.metrics.regression import pair_regression
 from seal_core.metrics.robustness import flip_variables, robustness_scores
 from seal_core.metrics.shift import reward_vectors
 
@@ -314,7 +314,7 @@ def selfcheck(
             vec = reward_vectors(s, "pre", "post").set_index("pair_id").reindex(pids)
             worst = max(worst, float(np.nanmax(np.abs(vec["theta_deg"].to_numpy() - theta[:, r]))))
             outcomes[r] = vec["theta_deg"]
-        reg_theta = pair_regression(outcomes, wide, adjust="none", ci=ci)
+        reg_theta = pair_regression(outcomes, wide, adjust="none", ci=ci).table
         rows.append({"check": "theta", "quantity": "θ per pair (max |error|, degrees)", "planted": 0.0,
                      "recovered": worst, "sd": np.nan, "se": np.nan, "coverage": np.nan, "n_reps": reps,
                      "ok": bool(worst < 1e-6), "_covered": np.array([], bool)})  # fmt: skip
@@ -350,7 +350,7 @@ def selfcheck(
             if prob.min() < 0 or prob.max() > 1:
                 raise SealInputError("planted π gives probabilities outside [0, 1]; plant smaller effects")
             y = pd.Series(rng.random(len(flips)) < prob, index=flips.index)
-            out.append(robustness_scores(flips, y, ci=ci).assign(rep=r))
+            out.append(robustness_scores(flips, y, ci=ci).table.assign(rep=r))
         est = pd.concat(out, ignore_index=True)
         for col in [f"{f}_{s}" for f in pf for s in ("c", "r")]:
             for label in ("π+", "π−"):

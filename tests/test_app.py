@@ -322,6 +322,34 @@ def test_robustness_page_runs_and_drills_down(default_app):
     assert any("flipped under" in c.value for c in at.caption)
 
 
+def test_robustness_page_draws_pi_and_flipped_pairs_from_the_run(default_app, monkeypatch):
+    import seal_core.perturb
+    import seal_core.robustness
+
+    default_app.session_state["slice_first"] = 60
+    at = default_app.run()
+    at.switch_page("views/robustness.py").run()
+    at.multiselect(key="rob_names").set_value(["insult", "typos"]).run()
+    at.button(key="rob_run").click().run()
+    no_errors(at)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the page perturbed, scored or labelled again instead of drawing the run")
+
+    for module, name in ((seal_core.robustness, "perturb_pairs"), (seal_core.robustness, "label_pairs"),
+                         (seal_core.robustness, "score_pairs"), (seal_core.perturb, "perturb_pairs")):  # fmt: skip
+        monkeypatch.setattr(module, name, forbidden)
+    for pert in ("insult", "typos"):
+        at.selectbox(key="rob_pi_pert").set_value(pert).run()
+        no_errors(at)
+        pi = [d.value for d in at.dataframe if "estimate" in d.value.columns]
+        notes = [i.value for i in at.info if "π" in i.value or "flipped" in i.value or "pairs" in i.value]
+        assert pi or notes, (pert, [i.value for i in at.info])
+        if pi:
+            assert pi[0].term.str.match(r"^π[+−]2? ").all() and "response_words" not in " ".join(pi[0].term)
+    assert any("flipped under 'typos'" in c.value for c in at.caption)
+
+
 def test_editor_perturbation_buttons(default_app):
     at = _editor(default_app)
     pid = at.selectbox(key="editor_pair").value

@@ -9,8 +9,10 @@ import statsmodels.formula.api as smf
 
 from seal_core.errors import SealInputError
 from seal_core.metrics import shift
+from seal_core.metrics.design import incomplete_pairs, wide_features
 from seal_core.metrics.imprint import feature_imprint
-from seal_core.metrics.regimes import labeler_preference, pair_agreement, pair_regression, wide_features
+from seal_core.metrics.regimes import labeler_preference, pair_agreement
+from seal_core.metrics.regression import pair_regression
 from seal_core.metrics.robustness import robustness_scores
 from seal_core.metrics.shift import median_ci, reward_vectors, signed_angle, summarize_shift
 from seal_core.preset import compare
@@ -92,16 +94,16 @@ def test_labeler_preference_and_wide_features_count_incomplete_pairs():
     # p001 misses its 'helpful' label, p002 its 'harmless' one: both are targets, so both pairs are dropped
     assert len(gamma) == 18
     assert "p001" not in gamma.index and "p002" not in gamma.index
-    assert gamma.attrs["n_incomplete_pairs"] == 2
+    assert incomplete_pairs(g, ["harmless", "helpful"]) == 2
     w = wide_features(g, list(FEATS))
-    assert len(w) == 18 and w.attrs["n_incomplete_pairs"] == 2
+    assert len(w) == 18 and incomplete_pairs(g, list(FEATS)) == 2
 
 
 def test_labeler_preference_keeps_pairs_missing_only_a_non_target_label():
     f, _, _, _ = _data(n=20)
     g = _with_missing(f, ["p000"])  # j = 0: 'helpful' on the rejected side
     gamma = labeler_preference(g, ["harmless"])
-    assert len(gamma) == 20 and gamma.attrs["n_incomplete_pairs"] == 0
+    assert len(gamma) == 20 and incomplete_pairs(g, ["harmless"]) == 0
 
 
 def test_pi_codes_sentiment_flips_of_two_apart_from_one():
@@ -110,7 +112,7 @@ def test_pi_codes_sentiment_flips_of_two_apart_from_one():
     flip = rng.choice([0, 1, -1, 2, -2], size=n, p=[0.6, 0.15, 0.15, 0.05, 0.05])
     y = rng.random(n) < np.select([flip == 2, flip == 1], [0.9, 0.3], 0.1)
     flips = pd.DataFrame({"sentiment_c": flip.astype(float)}, index=[f"p{i}" for i in range(n)])
-    res = robustness_scores(flips, pd.Series(y, index=flips.index)).set_index("term")
+    res = robustness_scores(flips, pd.Series(y, index=flips.index)).table.set_index("term")
     assert {"π+ sentiment_c", "π− sentiment_c", "π+2 sentiment_c", "π−2 sentiment_c"} == set(res.index)
     # the +1 dummy is the mean difference of its own group only, not of +1 and +2 merged
     base = y[flip == 0].mean()
@@ -164,7 +166,7 @@ def test_pair_regression_rejects_an_unknown_adjustment():
     y = pd.Series(np.arange(20.0))
     with pytest.raises(SealInputError, match="bonferoni"):
         pair_regression(y, X, adjust="bonferoni")
-    assert (pair_regression(y, X, adjust="none").eval("p == p_adj")).all()
+    assert (pair_regression(y, X, adjust="none").table.eval("p == p_adj")).all()
 
 
 def test_identical_rms_give_exactly_zero_shift_and_no_sign_test_evidence():
@@ -248,7 +250,7 @@ def test_analyze_report_counts_incomplete_pairs():
     f, scores, _, _ = _data()
     g = _with_missing(f, ["p003", "p030"])  # helpful (rejected) and harmless (chosen)
     report = analyze(scores.assign(margin=scores.score_chosen - scores.score_rejected), pre="pre", post="post",
-                     features=g, gamma_targets=["harmless", "helpful"])  # fmt: skip
+                     features=g, gamma_targets=["harmless", "helpful"]).to_dict()  # fmt: skip
     assert report["gamma"]["n_incomplete_pairs"] == 2
     assert report["regression_incomplete_pairs"] == 2
     assert sum(report["gamma"]["counts"].values()) == 78

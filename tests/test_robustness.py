@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,13 +140,27 @@ def test_robustness_scores_recover_an_lpm():
     flips = pd.DataFrame({"sent_c": rng.choice([-1, 0, 1], n, p=[0.1, 0.8, 0.1])}, index=[f"p{i}" for i in range(n)])
     p = 0.1 + 0.12 * (flips.sent_c == 1)
     y = pd.Series(rng.random(n) < p, index=flips.index)
-    t = robustness_scores(flips, y).set_index("term")
+    t = robustness_scores(flips, y).table.set_index("term")
     assert abs(t.loc["π+ sent_c", "estimate"] - 0.12) < 4 * t.loc["π+ sent_c", "se"]
     assert abs(t.loc["π− sent_c", "estimate"]) < 4 * t.loc["π− sent_c", "se"]
-    logit = robustness_scores(flips, y, model="logit").set_index("term")
+    logit = robustness_scores(flips, y, model="logit").table.set_index("term")
     assert logit.loc["π+ sent_c", "estimate"] > 0.5  # log-odds scale
     with pytest.raises(SealInputError, match="nothing to estimate"):
         robustness_scores(flips * 0, y)
+    with pytest.raises(SealInputError, match="unknown π model 'probit'"):
+        robustness_scores(flips, y, model="probit")
+
+
+def test_robustness_scores_drop_collinear_flip_terms():
+    rng = np.random.default_rng(1)
+    n = 2000
+    a = rng.choice([0, -1], n, p=[0.7, 0.3])
+    flips = pd.DataFrame({"insult_c": a, "sentiment_c": a, "hedges_c": rng.choice([0, 1], n)})  # always together
+    y = pd.Series(rng.random(n) < 0.1 + 0.3 * (a == -1))
+    pi = robustness_scores(flips, y)
+    assert pi.table["term"].tolist() == ["π− insult_c", "π+ hedges_c"]
+    assert pi.dropped == ("π− sentiment_c",) and pi.n_pairs == n
+    assert abs(pi.table.set_index("term").loc["π− insult_c", "estimate"] - 0.3) < 4 * pi.table["se"].iloc[0]
 
 
 def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
@@ -152,7 +168,8 @@ def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
 
     rm = load_reward_model(str(pair_rm_path))
     pairs = sample.pairs.head(30)
-    rows, excluded = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
+    run = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
+    rows = run.rows
     assert len(rows) == 60 and set(rows.perturbation) == {"case", "insult"}
     # every number checked against the RM scoring the original and the perturbed texts directly
     pert = perturb_pairs(pairs, "insult", seed=3)
@@ -166,11 +183,14 @@ def test_run_robustness_with_a_real_rm_and_the_gate(pair_rm_path, sample):
     np.testing.assert_array_equal(ins.became_misaligned, before_ok & ~after_ok)
     np.testing.assert_array_equal(ins.became_aligned, ~before_ok & after_ok)
     assert ins.became_misaligned.any() or ins.became_aligned.any()  # the check is not vacuous
-    again, _ = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
-    pd.testing.assert_frame_equal(rows, again)
-    gated, excluded = run_robustness(pairs, [rm], ["insult"], gate=0.999)
-    assert len(excluded) > 0 and len(gated) == 30 - len(excluded)
-    assert (excluded.similarity < 0.999).all() and "similarity" in gated
+    again = run_robustness(pairs, [rm], ["case", "insult"], seed=3)
+    pd.testing.assert_frame_equal(rows, again.rows)
+    assert run.labels is None and run.pi is None and run.roles == {}
+    gated = run_robustness(pairs, [rm], ["insult"], gate=0.999)
+    excluded = gated.excluded
+    assert len(excluded) > 0 and len(gated.rows) == 30 - len(excluded)
+    assert (excluded.similarity < 0.999).all() and "similarity" in gated.rows
+    assert set(gated.perturbed.pair_id) == set(gated.rows.pair_id)  # the run keeps exactly the pairs it scored
     with pytest.raises(SealInputError, match="needs LLM rewrites"):
         run_robustness(pairs, [rm], ["rewrite"])
     with pytest.raises(SealInputError, match="gate must be in"):
@@ -224,6 +244,35 @@ def test_rewrite_rules_and_llm_rewrites(sample, tmp_path):
         assert len(server.requests) == n  # every answer is cached (rejected ones too): a rerun is free and identical
     finally:
         server.close()
+
+
+def test_robustness_run_keeps_perturbed_pairs_labels_and_pi(pair_rm_path, sample):
+    from seal_core.features import RulesFeaturizer
+    from seal_core.models import load_reward_model
+    from seal_core.perturb import perturb_pairs
+
+    rm = load_reward_model(str(pair_rm_path))
+    pairs = sample.pairs.head(60)
+    run = run_robustness(pairs, {"post": rm}, ["insult", "typos"], seed=1, featurizer=RulesFeaturizer())
+    # the perturbed texts are the ones perturb_pairs makes: nothing to redo on the page
+    insult = run.perturbed[run.perturbed.perturbation == "insult"].set_index("pair_id")
+    expected = perturb_pairs(pairs, "insult", seed=1).set_index("pair_id")
+    assert (insult.loc[expected.index, "chosen"] == expected["chosen"]).all()
+    # labels: the originals and every perturbed text, one row per text
+    assert set(run.labels.perturbation) == {"original", "insult", "typos"}
+    assert (run.labels.groupby("perturbation").size() == 2 * len(pairs)).all()
+    flipped = run.labels[run.labels.perturbation == "insult"]["last_response_contains_insult"]
+    assert flipped.mean() > run.labels[run.labels.perturbation == "original"]["last_response_contains_insult"].mean()
+    # π per perturbation and RM with the role carried, or a note saying why not
+    assert set(run.pi.role) <= {"post"} and set(run.summary.role) == {"post"} and set(run.probes.role) == {"post"}
+    covered = set(zip(run.pi.perturbation, run.pi.model)) | set(zip(run.pi_notes.perturbation, run.pi_notes.model))
+    assert covered == {("insult", rm.model_id), ("typos", rm.model_id)}
+    assert not run.pi.term.str.contains("response_words").any()  # counts are not flip features
+    d = run.to_dict()
+    assert d["perturbations"] == ["insult", "typos"] and d["roles"] == {rm.model_id: "post"}
+    assert json.dumps(d, allow_nan=False)  # JSON-ready: no NaN, no numpy scalars
+    flips = run.flipped("insult", rm.model_id)
+    assert (flips.became_misaligned | flips.became_aligned).all()
 
 
 def test_the_same_text_in_different_pairs_gets_different_typos():

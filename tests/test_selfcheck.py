@@ -1,5 +1,7 @@
 """The planted-effect self-check: it passes on the real pipelines and fails when a pipeline is biased."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,8 +115,10 @@ def test_a_wrong_angle_is_detected(features, monkeypatch):
 
 def test_merged_flip_directions_are_detected(features, monkeypatch):
     def merged(flips, y, **kwargs):  # one dummy for any flip: π+ and π− no longer told apart
-        out = robustness_scores(flips.abs(), y, **kwargs)
-        return pd.concat([out, out.assign(term=out["term"].str.replace("π+", "π−"))], ignore_index=True)
+        res = robustness_scores(flips.abs(), y, **kwargs)
+        out = res.table
+        table = pd.concat([out, out.assign(term=out["term"].str.replace("π+", "π−"))], ignore_index=True)
+        return dataclasses.replace(res, table=table)
 
     monkeypatch.setattr(sc, "robustness_scores", merged)
     res = sc.selfcheck(features=features, reps=FEW, seed=1, checks=("pi",))

@@ -12,11 +12,11 @@ from seal_core.metrics.regimes import (
     mcnemar_tests,
     misalignment_given_gamma,
     pair_agreement,
-    pair_regression,
     regime_by_gamma,
     regime_table,
     three_way_agreement,
 )
+from seal_core.metrics.regression import pair_regression
 from seal_core.metrics.shift import (
     E,
     bootstrap_ci,
@@ -194,7 +194,7 @@ def test_pair_regression_recovers_an_lpm():
                      index=[f"p{i}" for i in range(n)])  # fmt: skip
     p = 0.3 - 0.15 * X["harmless (c)"] + 0.2 * X["harmless (r)"]
     y = pd.Series(rng.random(n) < p, index=X.index).astype(float)
-    t = pair_regression(y, X).set_index("term")
+    t = pair_regression(y, X).table.set_index("term")
     assert abs(t.loc["harmless (c)", "coef"] + 0.15) < 4 * t.loc["harmless (c)", "se"]
     assert abs(t.loc["harmless (r)", "coef"] - 0.2) < 4 * t.loc["harmless (r)", "se"]
     assert (t.p_adj >= t.p).all()
@@ -215,7 +215,7 @@ def test_analyze_report_schema_and_json(sample):
         [tuple(rng.integers(0, 2, 2)) for _ in range(n)], [tuple(rng.integers(0, 2, 2)) for _ in range(n)]
     )
     f["pair_id"] = f["pair_id"].map(dict(zip([f"p{i}" for i in range(n)], ids)))
-    report = analyze(s, pre="pre", post="post", features=f)
+    report = analyze(s, pre="pre", post="post", features=f).to_dict()
     for key in ("resistance", "regimes", "shift", "shift_by_regime", "gamma", "misalignment_given_gamma",
                 "regime_by_gamma", "agreement", "shift_by_gamma", "misalignment_regression", "theta_regression",
                 "mcnemar"):  # fmt: skip
@@ -245,8 +245,28 @@ def test_pair_regression_drops_constant_and_collinear_terms_and_shares_the_desig
     X["a_copy"], X["const"] = X["a"], 1
     ys = {"one": pd.Series(rng.normal(size=n), index=X.index) + X["a"],
           "two": pd.Series(rng.normal(size=n), index=X.index)}  # fmt: skip
-    t = pair_regression(ys, X)
+    reg = pair_regression(ys, X)
+    t = reg.table
     assert set(t.outcome) == {"one", "two"} and set(t.term) == {"a", "b"}
-    assert sorted(t.attrs["dropped"]) == ["a_copy", "const"]
+    assert sorted(reg.dropped) == ["a_copy", "const"] and reg.n_pairs == n
+    assert reg.outcome("one")["term"].tolist() == ["a", "b"] and "outcome" not in reg.outcome("one")
+    with pytest.raises(SealInputError, match="unknown p-value adjustment"):
+        pair_regression(ys, X, adjust="sidak")
     with pytest.raises(SealInputError, match="too few"):
         pair_regression(ys["one"].head(2), X.head(2))
+
+
+def test_regressions_sharing_a_design_match_separate_statsmodels_fits_bit_for_bit():
+    import statsmodels.api as sm
+
+    from seal_core.metrics.regression import _fit_shared_design
+
+    rng = np.random.default_rng(3)
+    Z = sm.add_constant(rng.integers(0, 2, (400, 5)).astype(float))
+    ys = [rng.normal(size=400), (rng.random(400) < 0.3).astype(float), rng.normal(size=400) * 10]
+    for shared, y in zip(_fit_shared_design(Z, ys), ys):
+        alone = sm.OLS(y, Z).fit(cov_type="HC1")
+        for attr in ("params", "bse", "pvalues"):
+            assert np.array_equal(getattr(shared, attr), getattr(alone, attr)), attr
+        assert np.array_equal(shared.conf_int(0.05), alone.conf_int(0.05))
+        assert shared.df_resid == alone.df_resid and shared.cov_type == alone.cov_type == "HC1"

@@ -5,6 +5,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from seal_core.glossary import GAMMA, REGIMES, ROLES
+
+ROLE_NAMES = {k: t.name for k, t in ROLES.items()}  # display names of the RM roles, from the glossary
+REGIME_NAMES = {k: t.name for k, t in REGIMES.items()}
+GAMMA_NAMES = {k: t.name for k, t in GAMMA.items()}
+
 
 def resistance_bars(table: pd.DataFrame) -> alt.Chart:
     """Resistance per reward model with its confidence interval."""
@@ -65,20 +71,14 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
     """Forest plot of imprint coefficients: features sorted by coefficient, one colour per RM role."""
     data = table[table["role"].eq("difference") == show_difference].copy()
     data["significant"] = data["p_adj"] < 0.05
-    data["who"] = (
-        data["role"]
-        .fillna(data["rm"])
-        .map({"pre": "pre-training RM", "post": "post-training RM", "difference": "post − pre"})
-        .fillna(data["rm"])
-    )
+    data["who"] = data["role"].map(ROLE_NAMES).fillna(data["rm"])
     sd = "scale" in data and (data["scale"] == "sd").all()
     unit = ", in sd of that RM's scores" if sd else ""
     lead = data[data["role"] == "post"] if (data["role"] == "post").any() else data
     order = lead.sort_values("coef", ascending=False)["feature"].drop_duplicates().tolist()
     y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
-    colors = alt.Scale(
-        domain=["pre-training RM", "post-training RM", "post − pre"], range=["#d2691e", "#008080", "#555555"]
-    )  # SEAL's colours: chocolate pre, teal post
+    colors = alt.Scale(domain=[ROLE_NAMES[r] for r in ("pre", "post", "difference")],
+                       range=["#d2691e", "#008080", "#555555"])  # fmt: skip  # SEAL's colours: chocolate pre, teal post
     base = alt.Chart(data).encode(
         y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model", scale=colors)
     )
@@ -111,7 +111,7 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
 
 def share_bars(table: pd.DataFrame, *, category: str, title: str, x_title: str, color: str | None = None) -> alt.Chart:
     """Horizontal bars of ``share`` with Wilson whiskers (``ci_low``/``ci_high``), one per ``category``."""
-    roles = alt.Scale(domain=["pre-training RM", "post-training RM"], range=["#d2691e", "#008080"])
+    roles = alt.Scale(domain=[ROLE_NAMES["pre"], ROLE_NAMES["post"]], range=["#d2691e", "#008080"])
     enc = {"color": alt.Color(f"{color}:N", title=None, scale=roles)} if color else {}
     base = alt.Chart(table).encode(y=alt.Y(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
                                    **({"yOffset": alt.YOffset(f"{color}:N")} if color else {}))  # fmt: skip
@@ -184,16 +184,17 @@ def reward_heatmap(vectors: pd.DataFrame, prefix: str, *, title: str, color: str
     return (heat + diag).properties(title=title, width=300, height=300)
 
 
-def mosaic(agreement: pd.DataFrame, gamma: pd.Series) -> alt.Chart:
-    """Human × labeler × RM mosaic (SEAL's "gpt-human-rm" figure): column widths are the shares of γ (labeler prefers
-    chosen / indifferent / rejected), heights the share of pairs where each RM agrees with people within that γ."""
-    d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
+def mosaic(pairs: pd.DataFrame) -> alt.Chart:
+    """Human × labeler × RM mosaic (SEAL's "gpt-human-rm" figure) from the per-pair table of a RegimeAnalysis (with
+    ``gamma``): column widths are the shares of γ (labeler prefers chosen / indifferent / rejected), heights the share
+    of pairs where each RM agrees with people within that γ."""
+    d = pairs.dropna(subset=["gamma"])
     n = len(d)
     rows, x0 = [], 0.0
-    for g, label in (("c", "labeler prefers chosen"), ("i", "labeler indifferent"), ("r", "labeler prefers rejected")):
+    for g, label in ((g, GAMMA_NAMES[g]) for g in ("c", "i", "r")):
         sub = d[d["gamma"] == g]
         width = len(sub) / n if n else 0.0
-        for role, name in (("pre", "pre-training RM"), ("post", "post-training RM")):
+        for role, name in ((r, ROLE_NAMES[r]) for r in ("pre", "post")):
             agree = float(sub[f"agrees_{role}"].mean()) if len(sub) else 0.0
             rows += [
                 {"RM": name, "gamma": label, "x0": x0, "x1": x0 + width, "y0": 0.0, "y1": agree,
@@ -214,7 +215,7 @@ def mosaic(agreement: pd.DataFrame, gamma: pd.Series) -> alt.Chart:
             tooltip=["RM", "gamma", "RM agrees with people", alt.Tooltip("share:Q", format=".1%"), "pairs"],
         )
         .properties(width=330, height=260)
-        .facet(column=alt.Column("RM:N", title=None, sort=["pre-training RM", "post-training RM"]))
+        .facet(column=alt.Column("RM:N", title=None, sort=[ROLE_NAMES["pre"], ROLE_NAMES["post"]]))
         .properties(title="People × labeler × RM")
     )  # fmt: skip
 

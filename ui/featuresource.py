@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -18,39 +21,63 @@ LLM = "LLM labeler (SEAL's 19 keys)"
 IMPORT = "Import a labels file"
 
 
-def choose_features(ctx: Context, *, key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Draw the source picker; return (features, the rules' features, source). Stops the page until ready."""
+@dataclass(frozen=True)
+class FeatureChoice:
+    """The features a page uses: ``features`` is None until the chosen source is ready (the page says why)."""
+
+    features: pd.DataFrame | None
+    rules: pd.DataFrame
+    source: str
+    key: tuple  # what the features depend on, for memo keys
+
+
+def choose_features(ctx: Context, *, key: str) -> FeatureChoice:
+    """Draw the source picker and return the choice; an LLM run waiting for confirmation, a missing endpoint or a
+    bad file leave ``features`` None with a message, so the rest of the page can still draw."""
     source = st.radio("Features from", [RULES, LLM, IMPORT], horizontal=True, key=f"{key}_source")
     with user_errors("Labelling failed"):
-        rules = get_features(ctx.pairs, "rules")
+        rules = get_features(ctx.pairs, "rules", key=ctx.pairs_key)
     if source == RULES:
-        return rules, rules, source
+        return FeatureChoice(rules, rules, source, ("rules", ctx.pairs_key))
     if source == LLM:
-        return _llm(ctx, key), rules, source
+        feats, fkey = _llm(ctx, key)
+        return FeatureChoice(feats, rules, source, fkey)
     path = st.text_input("Labels file: a Features table (seal label --out) or a SEAL taxonomy CSV", key=f"{key}_path")
-    if not path.strip():
+    return FeatureChoice(_imported(ctx, path.strip()), rules, source, ("file", path.strip(), _mtime(path.strip()),
+                                                                        ctx.pairs_key))  # fmt: skip
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return None
+
+
+def _imported(ctx: Context, path: str) -> pd.DataFrame | None:
+    if not path:
         st.info("Enter a file path.")
-        st.stop()
+        return None
     try:
         try:
-            feats = read_features(path.strip())
+            feats = read_features(path)
         except SealInputError as e:
             if "SEAL taxonomy file" not in str(e):
                 raise
-            feats = import_seal_labels(path.strip(), ctx.loaded.pairs)
-            st.caption(f"SEAL taxonomy file joined on (row_id, preference); {feats.attrs['unmatched']} row(s) "
-                       "matched no pair.")  # fmt: skip
+            feats = import_seal_labels(path, ctx.loaded.pairs)
+            st.caption(f"SEAL taxonomy file joined on (row_id, preference); {feats.attrs['unmatched']} row(s) matched "
+                       "no pair.")  # fmt: skip
     except SealInputError as e:
         st.error(str(e))
-        st.stop()
+        return None
     feats = feats[feats["pair_id"].isin(set(ctx.pairs["pair_id"]))]
     if feats.empty:
         st.error("No labelled text belongs to a pair of the current slice.")
-        st.stop()
-    return feats, rules, source
+        return None
+    return feats
 
 
-def _llm(ctx: Context, key: str) -> pd.DataFrame:
+def _llm(ctx: Context, key: str) -> tuple[pd.DataFrame | None, tuple]:
     settings = llm_settings()
     if not {"SEAL_LLM_BASE_URL", "SEAL_LLM_MODEL"} <= set(settings):
         st.info(
@@ -58,7 +85,7 @@ def _llm(ctx: Context, key: str) -> pd.DataFrame:
             "OpenAI-compatible API: OpenAI, Ollama, vLLM, llama.cpp) and SEAL_LLM_MODEL, plus SEAL_LLM_API_KEY if "
             "needed, in the environment or in .streamlit/secrets.toml, then reload."
         )
-        st.stop()
+        return None, ()
     with user_errors("LLM labeler"):
         featurizer = LLMFeaturizer.from_env(base_url=settings["SEAL_LLM_BASE_URL"], model=settings["SEAL_LLM_MODEL"],
                                             api_key=settings.get("SEAL_LLM_API_KEY"))  # fmt: skip
@@ -68,7 +95,7 @@ def _llm(ctx: Context, key: str) -> pd.DataFrame:
     if estimate.n_requests:
         st.write(estimate.sentence())
         if not st.button(f"Send {estimate.n_requests:,} texts to {estimate.endpoint}", key=f"{key}_llm_go"):
-            st.stop()
+            return None, ()
         bar = st.progress(0.0, text="Labelling…")
 
         def progress(done: int, total: int) -> None:
@@ -76,8 +103,9 @@ def _llm(ctx: Context, key: str) -> pd.DataFrame:
 
     with user_errors("LLM labelling failed"):
         feats = label_pairs(ctx.pairs, featurizer, cache=cache, progress=progress)
-    if feats.attrs.get("failed"):
-        st.warning(f"{len(feats.attrs['failed'])} text(s) could not be labelled and are left out; press the button "
-                   "again to retry only those.")  # fmt: skip
+    failed = feats.attrs.get("failed", [])
+    if failed:
+        st.warning(f"{len(failed)} text(s) could not be labelled and are left out; press the button again "
+                   "to retry only those.")  # fmt: skip
         feats = feats.dropna(subset=["last_response_is_helpful"])
-    return feats
+    return feats, ("llm", featurizer.key, ctx.pairs_key, len(failed))

@@ -1,9 +1,9 @@
-"""Cached loaders: datasets (by source), reward models (by small hashable keys), scores (by content hash)."""
+"""Cached loaders: datasets (by source), reward models (by small hashable keys), and one memo (evicting by size)
+for scores, features and results (by content hash)."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import os
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +11,7 @@ import streamlit as st
 from seal_core.data import LoadResult, content_hash, load_pairs
 from seal_core.models import RewardModel, RewardModelConfig, load_reward_model
 from seal_core.scoring import ScoreCache, score_pairs
+from ui.memo import Memo
 from ui.progress import progress
 
 
@@ -31,32 +32,28 @@ def score_cache() -> ScoreCache:
 
 
 @st.cache_resource
-def _memo() -> tuple[OrderedDict, threading.Lock]:
-    """In-process memo of scored, labelled and embedded tables, keyed by content hash (shared by all sessions)."""
-    return OrderedDict(), threading.Lock()
+def memo() -> Memo:
+    """The in-process memo of tables and results (scores, features, analyses…), shared by all sessions."""
+    return Memo(int(float(os.environ.get("SEAL_UI_MEMO_MB", "1024")) * 2**20))
 
 
-def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "") -> pd.DataFrame:
+def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "", key: str | None = None) -> pd.DataFrame:
     """Scores of ``pairs`` under ``rm``: in-memory when seen before, else from the disk cache, else scored now
     with a progress bar (every batch is committed to the disk cache as it finishes)."""
-    store, lock = _memo()
-    key = (content_hash(pairs), rm.cache_key)
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    bar = st.progress(0.0, text=f"Scoring with {label or rm.name}…")
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total if total else 1.0, text=f"Scoring with {label or rm.name}: {done:,}/{total:,} texts")
+    def compute() -> pd.DataFrame:
+        bar = st.progress(0.0, text=f"Scoring with {label or rm.name}…")
 
-    scores = score_pairs(pairs, rm, cache=score_cache(), progress=progress)
-    bar.empty()
-    with lock:
-        store[key] = scores
-        while len(store) > 24:
-            store.popitem(last=False)
-    return scores
+        def progress(done: int, total: int) -> None:
+            bar.progress(
+                done / total if total else 1.0, text=f"Scoring with {label or rm.name}: {done:,}/{total:,} texts"
+            )
+
+        scores = score_pairs(pairs, rm, cache=score_cache(), progress=progress)
+        bar.empty()
+        return scores
+
+    return memo().get(("scores", key or content_hash(pairs), rm.cache_key), compute)
 
 
 @st.cache_resource
@@ -71,21 +68,17 @@ def label_cache():
     return cache
 
 
-def get_features(pairs: pd.DataFrame, featurizer_name: str) -> pd.DataFrame:
+def get_features(pairs: pd.DataFrame, featurizer_name: str, *, key: str | None = None) -> pd.DataFrame:
     """The Features table of ``pairs`` from a built-in featurizer (disk-cached; in-memory per content hash)."""
     from seal_core.features import get_featurizer, label_pairs
 
-    store, lock = _memo()
     featurizer = get_featurizer(featurizer_name)
-    key = ("features", content_hash(pairs), featurizer.key)
-    with lock:
-        if key in store:
-            return store[key]
-    with progress(f"Labelling the texts ({featurizer_name})") as update:
-        feats = label_pairs(pairs, featurizer, cache=label_cache(), progress=update)
-    with lock:
-        store[key] = feats
-    return feats
+
+    def compute() -> pd.DataFrame:
+        with progress(f"Labelling the texts ({featurizer_name})") as update:
+            return label_pairs(pairs, featurizer, cache=label_cache(), progress=update)
+
+    return memo().get(("features", key or content_hash(pairs), featurizer.key), compute)
 
 
 @st.cache_resource
@@ -95,18 +88,13 @@ def review_store():
     return ReviewStore()
 
 
-def get_similarity(pairs: pd.DataFrame) -> pd.Series:
+def get_similarity(pairs: pd.DataFrame, *, key: str | None = None) -> pd.Series:
     """Chosen-vs-rejected response similarity per pair (MiniLM), memoised by content hash. The bundled sample's
     response embeddings ship with the package; other texts are embedded with a progress bar."""
     from seal_core.models.embedding_seed import response_similarity
 
-    store, lock = _memo()
-    key = ("similarity", content_hash(pairs))
-    with lock:
-        if key in store:
-            return store[key]
-    with progress("Embedding responses for the near-identical check", "responses") as update:
-        sim = response_similarity(pairs, progress=update)
-    with lock:
-        store[key] = sim
-    return sim
+    def compute() -> pd.Series:
+        with progress("Embedding responses for the near-identical check", "responses") as update:
+            return response_similarity(pairs, progress=update)
+
+    return memo().get(("similarity", key or content_hash(pairs)), compute)

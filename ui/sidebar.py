@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
 
-from seal_core.data import LoadResult, SliceSpec, slice_pairs
+from seal_core.data import LoadResult, SliceSpec, content_hash, slice_pairs
 from seal_core.errors import SealInputError
 from seal_core.models import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from ui import loaders
@@ -29,14 +30,25 @@ class Context:
     rms: dict[str, RewardModel] = field(default_factory=dict)  # role label ("pre", "post") -> model
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def pairs_key(self) -> str:
+        """Content hash of the slice (computed once per run), for memo keys."""
+        return content_hash(self.pairs)
+
+    @property
+    def scores_key(self) -> tuple:
+        """What the Scores table depends on: the slice and each role's model (for memo keys)."""
+        return (self.pairs_key, tuple((role, rm.cache_key) for role, rm in self.rms.items()))
+
     def scores(self) -> pd.DataFrame:
-        """The Scores table of the slice for every selected RM (scored on demand, cached)."""
-        tables = [loaders.get_scores(self.pairs, rm, label=f"{role} RM") for role, rm in self.rms.items()]
-        if not tables:
-            return pd.DataFrame()
-        out = pd.concat(tables, ignore_index=True)
-        out["role"] = out["model"].map({rm.model_id: role for role, rm in self.rms.items()})
-        return out
+        """The Scores table of the slice for every selected RM (scored on demand, cached), with a ``role`` column."""
+        tables = [loaders.get_scores(self.pairs, rm, label=f"{role} RM", key=self.pairs_key).assign(role=role)
+                  for role, rm in self.rms.items()]  # fmt: skip
+        return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+    def model_ids(self) -> dict[str, str]:
+        """Role (``pre``, ``post``) → model id of the selected RMs."""
+        return {role: rm.model_id for role, rm in self.rms.items()}
 
 
 def context() -> Context:
@@ -263,8 +275,8 @@ def render_sidebar() -> Context:
     return ctx
 
 
-def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, str, str]:
-    """Scores of the slice and the pre/post model ids; stops the page with a hint when either RM is missing."""
+def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Scores of the slice and the model id of each role; stops the page with a hint when either RM is missing."""
     from ui.errors import user_errors
 
     if not {"pre", "post"} <= set(ctx.rms):
@@ -275,4 +287,4 @@ def require_pre_post(ctx: Context, what: str) -> tuple[pd.DataFrame, str, str]:
         st.stop()
     with user_errors("Scoring failed"):
         scores = ctx.scores()
-    return scores, ctx.rms["pre"].model_id, ctx.rms["post"].model_id
+    return scores, ctx.model_ids()

@@ -8,9 +8,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from seal_core.data import content_hash
 from seal_core.glossary import plain_columns
 from seal_core.story import Finding, find_findings, to_altair
+from ui.loaders import memo
 from ui.sidebar import Context, link_params
 from ui.text import responses_side_by_side
 
@@ -70,18 +70,22 @@ def technical(table: pd.DataFrame, title: str = "Technical table", *, key: str) 
         st.dataframe(table if raw else plain_columns(table), hide_index=True)
 
 
-def findings_for(ctx: Context, features: pd.DataFrame | None, robustness: pd.DataFrame | None, source: str):
-    """The ranked findings for the slice, RMs and labels (memoised per content in this session)."""
-    pre = ctx.rms["pre"].model_id if "pre" in ctx.rms else None
-    post = ctx.rms["post"].model_id if "post" in ctx.rms else None
-    key = (content_hash(ctx.pairs), pre, post, source, None if robustness is None else len(robustness))
-    memo = st.session_state.setdefault("_findings_memo", {})
-    if key not in memo:
-        scores = ctx.scores()
+def findings_for(
+    ctx: Context, features: pd.DataFrame | None, robustness: pd.DataFrame | None, source: str, *,
+    features_key: tuple = (),
+):  # fmt: skip
+    """The ranked findings for the slice, RMs and labels (in the app's memo, per content)."""
+    ids = ctx.model_ids()
+    pre, post = ids.get("pre"), ids.get("post")
+    key = ("findings", ctx.scores_key, source, features_key if features is not None else None,
+           None if robustness is None else len(robustness))  # fmt: skip
+    scores = ctx.scores()
+
+    def compute():
         with st.spinner("Working out the findings…"):
-            memo.clear()
-            memo[key] = (scores, find_findings(scores, pre=pre, post=post, features=features, robustness=robustness))
-    return memo[key]
+            return find_findings(scores, pre=pre, post=post, features=features, robustness=robustness)
+
+    return scores, memo().get(key, compute)
 
 
 def draw_finding(f: Finding, i: int, ctx: Context, *, big: bool = False) -> None:

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from seal_core.data import content_hash
 from seal_core.robustness import run_robustness
 from seal_core.story.render import to_html
 from seal_core.story.report import build_report, command_line
@@ -26,25 +25,26 @@ if not len(ctx.pairs):
     st.warning("The slice is empty: widen the filters in the sidebar.")
     st.stop()
 if big:
-    features, source = None, RULES
+    features, source, features_key = None, RULES, ("rules", ctx.pairs_key)
     memo = st.session_state.get("findings_features")
-    if memo and memo[0] == content_hash(ctx.pairs):
-        features, source = memo[1], memo[2]
+    if memo and memo[0] == ctx.pairs_key:
+        features, source, features_key = memo[1], memo[2], memo[3]
     else:
         from ui.loaders import get_features
 
         with user_errors("Labelling failed"):
-            features = get_features(ctx.pairs, "rules")
+            features = get_features(ctx.pairs, "rules", key=ctx.pairs_key)
 else:
     st.caption(
         "What the reward models learned from this data, ranked by how large and how certain each effect is "
         "(computed from the results, never written by hand). Caveats are listed under each finding."
     )
     with st.expander("Labels used for the findings"):
-        features, _, source = choose_features(ctx, key="findings")
-    st.session_state["findings_features"] = (content_hash(ctx.pairs), features, source)
+        choice = choose_features(ctx, key="findings")
+    features, source, features_key = choice.features, choice.source, choice.key
+    st.session_state["findings_features"] = (ctx.pairs_key, features, source, features_key)
 
-rob_key = (content_hash(ctx.pairs), tuple(rm.cache_key for rm in ctx.rms.values()))
+rob_key = ctx.scores_key
 rob = st.session_state.get("findings_robustness")
 robustness = rob[1] if rob and rob[0] == rob_key else None
 if robustness is None and not big:
@@ -53,15 +53,20 @@ if robustness is None and not big:
         sample = ctx.pairs.sample(n, random_state=ROBUST_SEED) if len(ctx.pairs) > n else ctx.pairs
         bar = st.progress(0.0, text="Editing and re-scoring…")
         with user_errors("Robustness run failed"):
-            rows, _ = run_robustness(sample, list(ctx.rms.values()), ROBUST_EDITS, seed=ROBUST_SEED,
-                                     cache=score_cache(),
-                                     progress=lambda d, t: bar.progress(d / t, text=f"Edit × model {d}/{t}"))  # fmt: skip
+            rows = run_robustness(
+                sample,
+                ctx.rms,
+                ROBUST_EDITS,
+                seed=ROBUST_SEED,
+                cache=score_cache(),
+                progress=lambda d, t: bar.progress(d / t, text=f"Edit × model {d}/{t}"),
+            ).rows
         bar.empty()
         st.session_state["findings_robustness"] = (rob_key, rows)
         robustness = rows
 
 with user_errors("The findings could not be computed"):
-    scores, findings = findings_for(ctx, features, robustness, source)
+    scores, findings = findings_for(ctx, features, robustness, source, features_key=features_key)
 
 if big:
     pos = min(st.session_state.get("present_pos", 0), len(findings) - 1)

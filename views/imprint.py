@@ -3,11 +3,12 @@
 import streamlit as st
 
 from seal_core.features import feature_roles, labeler_agreement
-from seal_core.metrics.imprint import describe_top, feature_imprint
+from seal_core.metrics.imprint import describe_top
 from ui.charts import imprint_forest
 from ui.errors import user_errors
 from ui.featuresource import RULES, choose_features
 from ui.guard import needs
+from ui.results import get_imprint
 from ui.sidebar import context
 from ui.story import technical
 
@@ -24,7 +25,10 @@ if len(ctx.pairs) < 3:
     st.warning("The slice has fewer than 3 pairs: widen it in the sidebar.")
     st.stop()
 
-feats, rules, source = choose_features(ctx, key="imprint")
+choice = choose_features(ctx, key="imprint")
+if choice.features is None:
+    st.stop()
+feats = choice.features
 
 c1, c2, c3 = st.columns(3)
 estimator = c1.selectbox(
@@ -49,18 +53,9 @@ roles = {c: ("target" if c in targets else "spoiler") for c in cols}
 
 with user_errors("Scoring failed"):
     scores = ctx.scores()
-ids = {role: rm.model_id for role, rm in ctx.rms.items()}
 with needs("The imprint regression"):
-    res = feature_imprint(
-        scores,
-        feats.drop(columns=["labeler"], errors="ignore"),
-        pre=ids.get("pre"),
-        post=ids.get("post"),
-        roles=roles,
-        estimator=estimator,
-        adjust=adjust,
-        scale="sd" if per_sd else "raw",
-    )
+    res = get_imprint(ctx, scores, feats, choice.key, roles=roles, estimator=estimator, adjust=adjust,
+                      scale="sd" if per_sd else "raw")  # fmt: skip
 for note in res.notes:
     st.warning(note)
 st.altair_chart(imprint_forest(res.table, show_difference=show_diff), width="stretch")
@@ -70,7 +65,7 @@ st.caption(
     f"{adjust} adjustment. Dashed line: no effect."
 )
 for role in ("post", "pre"):
-    if role in ids:
+    if role in ctx.rms:
         st.write(describe_top(res.table, role))
 technical(res.table, "The imprint table", key="imprint_table")
 st.download_button("Download the table (CSV)", res.table.to_csv(index=False), "imprint.csv", "text/csv")
@@ -80,8 +75,8 @@ with st.expander("Features left out, and variance inflation factors"):
     else:
         st.caption("No feature was left out.")
     st.dataframe(res.vif, hide_index=True)
-if source != RULES:
+if choice.source != RULES:
     st.subheader("Agreement between these labels and the built-in rules")
     with user_errors("Agreement"):
-        st.dataframe(labeler_agreement(feats, rules), hide_index=True)
+        st.dataframe(labeler_agreement(feats, choice.rules), hide_index=True)
     st.caption("Joined on (pair_id, side). κ: Cohen's kappa (0 = chance agreement, 1 = perfect).")

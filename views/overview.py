@@ -1,9 +1,10 @@
 """Overview: what the data is, and how often each RM disagrees with the human labels."""
 
+import pandas as pd
 import streamlit as st
 
 from seal_core.glossary import model_label
-from seal_core.metrics.resistance import ResistanceResult, resistance_table
+from seal_core.metrics.resistance import alignment_resistance
 from ui.charts import margin_histogram, resistance_bars
 from ui.errors import user_errors
 from ui.sidebar import context
@@ -50,12 +51,11 @@ if not ctx.rms:
     st.stop()
 with user_errors("Scoring failed"):
     scores = ctx.scores()
-table = resistance_table(scores)
-table["role"] = table["model"].map(scores.drop_duplicates("model").set_index("model")["role"])
-for row in table.itertuples():
-    res = ResistanceResult(**{k: getattr(row, k) for k in ResistanceResult.__dataclass_fields__})
-    st.markdown(f"**{model_label(row.model, row.role)}**", help=f"Full model id: {row.model}")
+results = {role: alignment_resistance(g) for role, g in scores.groupby("role", sort=False)}
+for role, res in results.items():
+    st.markdown(f"**{model_label(res.model, role)}**", help=f"Full model id: {res.model}")
     st.write(res.sentence())
+table = pd.DataFrame([{"role": role, **vars(res)} for role, res in results.items()])
 st.altair_chart(resistance_bars(table), width="stretch")
 st.caption(
     "Each bar is the share of pairs in which the reward model scored the response people rejected at least as high "

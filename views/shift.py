@@ -1,14 +1,14 @@
-"""Reward shift: how each pair's reward vector rotated from the pre- to the post-training RM."""
+"""Reward shift: how each pair's reward vector rotated from the pre- to the post-training RM. Everything drawn here
+comes from the :class:`seal_core.analysis.ShiftAnalysis` of the slice."""
 
 import streamlit as st
 
-from seal_core.features import regression_columns, transform_for_regression
-from seal_core.metrics.regimes import pair_agreement, pair_regression, wide_features
-from seal_core.metrics.shift import reward_vectors, summarize_shift, theta_by_group
+from seal_core.features import regression_columns
+from seal_core.metrics.regimes import default_gamma_targets
 from ui.charts import REWARD_DIRECTIONS, polar_histogram, reward_heatmap
 from ui.errors import user_errors
-from ui.guard import section
 from ui.loaders import get_features
+from ui.results import get_analysis
 from ui.sidebar import context, require_pre_post
 from ui.story import technical
 
@@ -19,10 +19,14 @@ st.caption(
     "RM agrees with people. θ is the signed angle by which a pair's point rotated from the pre- to the "
     "post-training RM (counter-clockwise positive, as in SEAL)."
 )
-scores, pre, post = require_pre_post(ctx, "The reward shift")
-with user_errors("Reward vectors"):
-    vectors = reward_vectors(scores, pre, post)
-    summary = summarize_shift(vectors)
+scores, ids = require_pre_post(ctx, "The reward shift")
+with user_errors("Labelling failed"):
+    rules = get_features(ctx.pairs, "rules", key=ctx.pairs_key)
+with user_errors("Reward shift"):
+    analysis = get_analysis(ctx, scores, features=rules, features_key=("rules", ctx.pairs_key),
+                            targets=default_gamma_targets(regression_columns(rules)))  # fmt: skip
+shift = analysis.shift
+vectors, summary = shift.vectors, shift.summary
 c1, c2 = st.columns(2)
 c1.altair_chart(reward_heatmap(vectors, "u", title="Pre-training RM", color="chocolate"))
 c2.altair_chart(reward_heatmap(vectors, "v", title="Post-training RM", color="teal"))
@@ -46,23 +50,18 @@ st.caption(
     "Polar histograms, 16 bins, wedge area ∝ number of pairs. Directions are angles from e = (−1, −1)/√2; 0° points "
     "right and angles grow counter-clockwise."
 )
-agreement = pair_agreement(scores, pre, post).set_index("pair_id")
 st.subheader("θ by regime")
-by = theta_by_group(vectors, vectors["pair_id"].map(agreement["regime"]))
-technical(by, "θ by regime: the table", key="shift_by_regime")
+technical(shift.by_regime, "θ by regime: the table", key="shift_by_regime")
 st.caption("Median with a 95% CI; the sign test asks whether θ is as often positive as negative.")
-sel = st.selectbox("Polar histogram of θ for one regime", by["group"].tolist(), key="shift_regime")
-st.altair_chart(polar_histogram(vectors.loc[vectors["pair_id"].map(agreement["regime"]) == sel, "theta_deg"],
-                                title=f"θ, {sel}"))  # fmt: skip
+sel = st.selectbox("Polar histogram of θ for one regime", shift.by_regime["group"].tolist(), key="shift_regime")
+st.altair_chart(polar_histogram(vectors.loc[vectors["regime"] == sel, "theta_deg"], title=f"θ, {sel}"))
 
 st.subheader("Which features go with the shift")
-with user_errors("Labelling failed"):
-    feats = transform_for_regression(get_features(ctx.pairs, "rules").drop(columns=["labeler"]))
-wide = wide_features(feats, regression_columns(feats))
-with section("The θ regression", needs="It needs more pairs than features: widen the slice."):
-    reg = pair_regression(vectors.set_index("pair_id")["theta_deg"], wide, name="theta_deg")
-    st.dataframe(reg.drop(columns=["outcome"]), hide_index=True)
+if shift.regression is not None:
+    st.dataframe(shift.regression.outcome("theta"), hide_index=True)
     st.caption(
         "OLS of θ (degrees) on the built-in rule features of the chosen (c) and rejected (r) texts (SEAL §4.3); "
         "robust SEs, Bonferroni-adjusted p."
     )
+else:
+    st.info(analysis.regimes.regression_note or "The θ regression needs the rule features of the slice.")

@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from seal_core.metrics.ambiguity import COMPONENTS, ambiguity_components, rank_pairs
-from seal_core.metrics.regimes import labeler_preference
+from seal_core.metrics.ambiguity import COMPONENTS
 from seal_core.review import VERDICTS, cleaned_pairs, export_pairs, reviewer_agreement
 from ui.errors import user_errors
-from ui.loaders import get_features, get_similarity, review_store
+from ui.loaders import get_features, review_store
+from ui.results import get_triage
 from ui.reviewer import linked_queue, reviewer_input, unpin
 from ui.sidebar import context, link_params
 from ui.text import plain, responses_side_by_side
@@ -32,10 +32,7 @@ store = review_store()
 with user_errors("Scoring failed"):
     scores = ctx.scores()
 with user_errors("Labelling failed"):
-    rules = get_features(ctx.pairs, "rules")
-gamma = labeler_preference(rules, ["-last_response_contains_insult", "-last_response_breaks_privacy",
-                                   "-last_response_is_sexually_explicit"])  # fmt: skip
-comp = ambiguity_components(ctx.pairs, scores, gamma=gamma, similarity=get_similarity(ctx.pairs))
+    rules = get_features(ctx.pairs, "rules", key=ctx.pairs_key)
 with st.expander("Ranking weights and filters"):
     cols = st.columns(3)
     weights = {c: cols[i % 3].slider(c.replace("_", " "), 0.0, 3.0, 1.0, 0.25, key=f"triage_w_{c}")
@@ -45,23 +42,21 @@ with st.expander("Ranking weights and filters"):
     comp_filter = f1.selectbox("Only pairs where component", ["(none)", *COMPONENTS], key="triage_comp")
     comp_min = f2.slider("is at least", 0.0, 1.0, 0.5, 0.05, key="triage_comp_min")
     reviewed = f3.radio("Show", ["not yet reviewed by me", "all", "reviewed by me"], key="triage_reviewed")
-ranked = rank_pairs(comp, weights)
+with user_errors("Ranking failed"):
+    triage, gamma = get_triage(ctx, scores, rules, weights)
 current = store.current(dataset)
 mine = set(current.loc[current["reviewer"] == reviewer, "pair_id"]) if reviewer else set()
-queue = ranked
-if comp_filter != "(none)":
-    queue = queue[queue[comp_filter].fillna(0) >= comp_min]
-if reviewed == "not yet reviewed by me":
-    queue = queue[~queue.index.isin(mine)]
-elif reviewed == "reviewed by me":
-    queue = queue[queue.index.isin(mine)]
+queue = triage.filter(component=None if comp_filter == "(none)" else comp_filter, at_least=comp_min,
+                      exclude=mine if reviewed == "not yet reviewed by me" else (),
+                      only=mine if reviewed == "reviewed by me" else None)  # fmt: skip
 ids = queue.index.tolist()
-total = len(ranked)
-done = len(mine & set(ranked.index))
+total = len(triage.ranked)
+done = len(mine & set(triage.ranked.index))
 st.progress(done / total if total else 0.0, text=f"{done:,} of {total:,} pairs in this slice reviewed by "
             f"{reviewer or '(no name yet)'}")  # fmt: skip
 if "triage_msg" in st.session_state:
     st.success(st.session_state.pop("triage_msg"))
+ranked = triage.ranked
 ids, linked = linked_queue(ids, ranked.index.tolist())
 if linked is not None:
     st.session_state["triage_pos"] = linked

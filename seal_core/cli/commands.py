@@ -164,7 +164,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     feats = read_features(args.features, labeler=args.labeler) if args.features else None
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     _check_join(scores, feats, targets if args.targets != ",".join(SEAL_TARGETS_DEFAULT) else None)
-    report = analyze(scores, pre=pre, post=post, features=feats, gamma_targets=targets)
+    report = analyze(scores, pre=pre, post=post, features=feats, gamma_targets=targets).to_dict()
     write_report(report, args.out)
     r = report["regimes"]
     print(
@@ -209,7 +209,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     write_table(scores, out / "scores.parquet")
     feats = read_features(args.features) if args.features else None
     models = list(dict.fromkeys(scores["model"]))
-    report = analyze(scores, pre=models[0], post=models[1], features=feats)
+    report = analyze(scores, pre=models[0], post=models[1], features=feats).to_dict()
     write_report(report, out / "report.json")
     table = pd.DataFrame(compare(report))
     write_table(table, out / "comparison.csv")
@@ -226,9 +226,8 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         return 0
     import pandas as pd
 
-    from seal_core.metrics.robustness import probe_pass_rates, robustness_summary
     from seal_core.models import list_models, load_reward_model
-    from seal_core.robustness import expected_directions, run_robustness
+    from seal_core.robustness import run_robustness
     from seal_core.scoring import ScoreCache
 
     _check_out(args.out)
@@ -253,16 +252,16 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         print(f"rewrites kept for {len(rewritten):,} pairs; {len(rejected)} rewrite(s) rejected by SEAL's rules")
         names = [*names, "rewrite"]
     with args.console.progress("perturbing and scoring", unit="steps") as progress:
-        rows, excluded = run_robustness(pairs, rms, names, seed=args.seed, cache=ScoreCache(), gate=args.gate,
-                                        gate_model=args.gate_model, rewritten=rewritten, progress=progress)  # fmt: skip
-    if len(excluded):
-        print(f"similarity gate {args.gate}: {len(excluded)} perturbed pair(s) excluded")
-    summary = robustness_summary(rows)
+        run = run_robustness(pairs, rms, names, seed=args.seed, cache=ScoreCache(), gate=args.gate,
+                             gate_model=args.gate_model, rewritten=rewritten, progress=progress)  # fmt: skip
+    rows, summary = run.rows, run.summary
+    if len(run.excluded):
+        print(f"similarity gate {args.gate}: {len(run.excluded)} perturbed pair(s) excluded")
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(summary[["model", "perturbation", "n_pairs", "agreement_before", "agreement_after",
                        "became_misaligned_rate", "became_aligned_rate", "flip_rate", "score_corr"]]
               .to_string(index=False, float_format=lambda v: f"{v:.3f}"))  # fmt: skip
-        probes = probe_pass_rates(rows, expected_directions(names))
+        probes = run.probes.drop(columns="role")
         if len(probes):
             print(probes.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.out:

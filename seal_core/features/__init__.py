@@ -24,6 +24,7 @@ from seal_core.features.taxonomy import (
     code_value,
     feature_roles,
     regression_columns,
+    to_regression_scale,
     transform_for_regression,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "read_features",
     "regression_columns",
     "rules_quality",
+    "to_regression_scale",
     "transform_for_regression",
 ]

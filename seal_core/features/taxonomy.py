@@ -187,6 +187,18 @@ def regression_columns(features: pd.DataFrame) -> list[str]:
     return [c for c in features.columns if c not in skip and pd.api.types.is_numeric_dtype(features[c])]
 
 
+def to_regression_scale(column: str, values):
+    """The values of one feature column as they enter a regression: counts as log2(1 + n), the rest as they are.
+
+    Examples
+    --------
+    >>> to_regression_scale("response_words", np.array([0.0, 1.0, 7.0])), to_regression_scale("x", 3)
+    (array([0., 1., 3.]), 3)
+    """
+    spec = RULE_FEATURES.get(column)
+    return np.log2(1.0 + values) if spec is not None and spec.kind == "count" else values
+
+
 def transform_for_regression(features: pd.DataFrame) -> pd.DataFrame:
     """Numeric design columns: counts enter as log2(1 + n); everything else as is.
 
@@ -199,5 +211,5 @@ def transform_for_regression(features: pd.DataFrame) -> pd.DataFrame:
     for c in regression_columns(features):
         spec = RULE_FEATURES.get(c)
         if spec is not None and spec.kind == "count":
-            out[c] = np.log2(1.0 + out[c].astype(float))
+            out[c] = to_regression_scale(c, out[c].astype(float))
     return out

@@ -19,11 +19,14 @@ reproducible.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from seal_core.errors import SealInputError
+from seal_core.metrics._common import jsonable
+from seal_core.options import choose
 
 COMPONENTS = ("small_margin", "rm_disagreement", "labeler_vs_human", "near_identical", "length_confound",
               "label_quality")  # fmt: skip
@@ -37,8 +40,34 @@ def ambiguity_components(
     gamma: pd.Series | None = None,
     similarity: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """One row per pair with every component (NaN where it cannot be computed). ``gamma``: c/i/r per pair_id;
-    ``similarity``: cosine of chosen vs rejected response per pair_id (see :func:`response_similarity`)."""
+    """Every ambiguity component of every pair (NaN where it cannot be computed; see the module docstring).
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        The Pairs table (``pair_id, chosen, rejected``).
+    scores : DataFrame
+        The Scores table of one or more RMs (``pair_id, model, margin``).
+    gamma : Series, optional
+        γ per pair_id (c/i/r); without it ``labeler_vs_human`` is NaN.
+    similarity : Series, optional
+        Cosine of the chosen and rejected responses per pair_id (:func:`response_similarity`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by pair_id, one column per component of :data:`COMPONENTS`, each in [0, 1].
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"pair_id": ["a", "b"], "chosen": ["Sure, here it is.", "same"],
+    ...                       "rejected": ["No.", "same"]})
+    >>> scores = pd.DataFrame({"pair_id": ["a", "b", "a", "b"], "model": ["x", "x", "y", "y"],
+    ...                        "margin": [2.0, 0.1, -1.0, 0.1]})
+    >>> c = ambiguity_components(pairs, scores, gamma=pd.Series({"a": "c", "b": "i"}))
+    >>> c[["rm_disagreement", "labeler_vs_human", "near_identical"]].to_dict("index")
+    {'a': {'rm_disagreement': 1.0, 'labeler_vs_human': 0.0, 'near_identical': 0.0}, 'b': {'rm_disagreement': 0.0, 'labeler_vs_human': 0.5, 'near_identical': 1.0}}
+    """
     if scores.empty:
         raise SealInputError("ambiguity needs the scores of at least one RM")
     wide = scores.pivot(index="pair_id", columns="model", values="margin")
@@ -73,6 +102,18 @@ def ambiguity_components(
 def rank_pairs(components: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """Components plus ``score`` (weighted mean of the available components) and ``rank`` (1 = most ambiguous).
 
+    Parameters
+    ----------
+    components : DataFrame
+        Indexed by pair_id, one column per component (:func:`ambiguity_components`).
+    weights : dict, optional
+        Weight per component (default 1 each; a component missing from the dict counts 0 if not a default one).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by pair_id, most ambiguous first: the components, ``score`` and ``rank``.
+
     Examples
     --------
     >>> c = pd.DataFrame({"small_margin": [0.1, 0.9, 0.9], "label_quality": [0.2, 0.8, 0.8]}, index=["a", "c", "b"])
@@ -97,8 +138,93 @@ def rank_pairs(components: pd.DataFrame, weights: dict[str, float] | None = None
     return out.set_index("pair_id")
 
 
+@dataclass(frozen=True)
+class TriageQueue:
+    """The slice's pairs ranked by ambiguity, most ambiguous first (:func:`triage_queue`).
+
+    Attributes
+    ----------
+    ranked : DataFrame
+        Indexed by pair_id: every component, ``score`` (their weighted mean) and ``rank`` (1 = most ambiguous).
+    weights : dict
+        The weight of each component.
+    """
+
+    ranked: pd.DataFrame
+    weights: dict[str, float]
+
+    def filter(self, *, component: str | None = None, at_least: float = 0.0, exclude=(), only=None) -> pd.DataFrame:
+        """The queue restricted to pairs whose ``component`` is at least ``at_least`` (missing counts as 0), without
+        the pair ids in ``exclude`` and, when given, within ``only``; ranks unchanged.
+
+        Examples
+        --------
+        >>> q = triage_queue(pd.DataFrame({"small_margin": [0.2, 0.9, 0.6]}, index=["a", "b", "c"]))
+        >>> q.filter(component="small_margin", at_least=0.5, exclude={"b"}).index.tolist()
+        ['c']
+        """
+        q = self.ranked
+        if component is not None:
+            column = choose("component", component, {c: c for c in COMPONENTS if c in q}, option="component")
+            q = q[q[column].fillna(0) >= at_least]
+        if exclude:
+            q = q[~q.index.isin(list(exclude))]
+        if only is not None:
+            q = q[q.index.isin(list(only))]
+        return q
+
+    def to_dict(self) -> dict:
+        """Weights and the ranked pairs (JSON-ready)."""
+        return jsonable({"weights": self.weights, "ranked": self.ranked.reset_index()})
+
+
+def triage_queue(components: pd.DataFrame, weights: dict[str, float] | None = None) -> TriageQueue:
+    """Rank pairs by their ambiguity components (see :func:`ambiguity_components`) into a :class:`TriageQueue`.
+
+    Parameters
+    ----------
+    components : DataFrame
+        Indexed by pair_id, one column per component.
+    weights : dict, optional
+        Weight per component (default: 1 each).
+
+    Returns
+    -------
+    TriageQueue
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"small_margin": [0.1, 0.9], "rm_disagreement": [0.0, 1.0]}, index=["a", "b"])
+    >>> q = triage_queue(c, {"small_margin": 1.0, "rm_disagreement": 3.0})
+    >>> q.ranked.index.tolist(), q.ranked["score"].round(3).tolist()
+    (['b', 'a'], [0.975, 0.025])
+    """
+    ranked = rank_pairs(components, weights)
+    used = {**DEFAULT_WEIGHTS, **(weights or {})}
+    return TriageQueue(ranked=ranked, weights={c: float(used[c]) for c in components.columns if c in used})
+
+
 def response_similarity(pairs: pd.DataFrame) -> pd.Series:
-    """Cosine of the chosen and rejected responses' MiniLM embeddings, per pair_id (offline encoder)."""
+    """Cosine of the chosen and rejected responses' MiniLM embeddings, per pair_id (offline encoder).
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        The Pairs table (``pair_id, chosen, rejected``).
+
+    Returns
+    -------
+    Series
+        Cosine similarity per pair_id, in [−1, 1].
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"pair_id": ["a", "b"], "chosen": ["Hello there!", "Paris is in France."],
+    ...                       "rejected": ["Hello there!", "I like turtles."]})
+    >>> sim = response_similarity(pairs)
+    >>> round(float(sim["a"]), 3), bool(sim["b"] < 0.5)
+    (1.0, True)
+    """
     from seal_core.models.encoder import Encoder
 
     enc = Encoder.shared()
@@ -107,4 +233,20 @@ def response_similarity(pairs: pd.DataFrame) -> pd.Series:
 
 
 def weights_from(values: Sequence[float]) -> dict[str, float]:
+    """Weights by component from a list in :data:`COMPONENTS` order.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Weights in :data:`COMPONENTS` order (a shorter list weights the first components only).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> weights_from([2.0, 1.0])
+    {'small_margin': 2.0, 'rm_disagreement': 1.0}
+    """
     return dict(zip(COMPONENTS, values))

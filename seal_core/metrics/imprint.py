@@ -39,6 +39,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from seal_core.errors import SealInputError
 from seal_core.features import feature_roles, regression_columns, transform_for_regression
+from seal_core.metrics._common import jsonable
 from seal_core.metrics.power import IMPRINT_EFFECT_SD, mde_coefficient
 
 Estimator = Literal["pair_fe", "pooled_ols"]
@@ -85,6 +86,10 @@ class ImprintResult:
     n_incomplete_pairs: int = 0
     scale: str = "raw"
     score_sd: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Every field, JSON-ready (tables as lists of records, NaN as None)."""
+        return jsonable(dict(vars(self)))
 
 
 def _validate(scores, features, estimator, adjust, ci, cov, scale="raw"):
@@ -226,6 +231,11 @@ def feature_imprint(
     scale : {"raw", "sd"}
         ``sd`` reports every coefficient per standard deviation of that RM's scores: use it to compare RMs.
 
+    Returns
+    -------
+    ImprintResult
+        The tidy table (one row per feature and RM, plus post − pre), features dropped with the reason, VIFs.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -341,7 +351,26 @@ def feature_imprint(
 
 
 def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
-    """One plain-words sentence about the largest significant imprint of an RM."""
+    """One plain-words sentence about the largest significant imprint of an RM.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``ImprintResult.table``.
+    role : {"post", "pre", "difference"} or None
+        Whose imprint; None: every row.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"feature": ["apology", "length"], "role": "post", "coef": [0.5, -0.2], "p_adj": [0.01, 0.2],
+    ...                   "ci_low": [0.3, -0.5], "ci_high": [0.7, 0.1]})
+    >>> describe_top(t)
+    "After training, responses with 'apology' score 0.50 points higher, all else equal (95% CI +0.30 to +0.70)."
+    """
     t = table[(table["role"] == role)] if role else table
     weak = int(t["underpowered"].sum()) if "underpowered" in t else 0
     t = t[t["p_adj"] < 0.05]

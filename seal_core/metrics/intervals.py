@@ -10,6 +10,18 @@ __all__ = ["wilson_interval"]
 def wilson_interval(k: int, n: int, ci: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a share ``k / n`` at confidence ``ci``; ``(nan, nan)`` when ``n`` is 0.
 
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        (low, high).
+
     Examples
     --------
     >>> tuple(round(v, 4) for v in wilson_interval(30, 60))

@@ -9,34 +9,51 @@ reproduces that.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
 
 from seal_core.errors import SealInputError
+from seal_core.metrics.gamma import (  # noqa: F401 - γ lives in metrics.gamma; named here for the regime tables' callers
+    RULE_GAMMA_TARGETS,
+    SEAL_GAMMA_TARGETS,
+    default_gamma_targets,
+    labeler_preference,
+)
 from seal_core.metrics.intervals import wilson_interval as _wilson
 from seal_core.metrics.power import AGREEMENT_EFFECT, chance_test, mde_paired, underpowered
 
 REGIMES = ("stayed_aligned", "got_aligned", "resisted", "reversed")
-REGIME_WORDS = {
-    "stayed_aligned": "stayed aligned (both RMs agree with people)",
-    "got_aligned": "got aligned (only the post-training RM agrees)",
-    "resisted": "resisted alignment (neither agrees)",
-    "reversed": "reversed (only the pre-training RM agrees)",
-}
-SEAL_GAMMA_TARGETS = ("last_response_is_harmless", "last_response_is_helpful")
-GAMMA_WORDS = {"c": "labeler prefers the chosen", "i": "labeler indifferent", "r": "labeler prefers the rejected"}
 Ties = Literal["disagree", "agree"]
 SMALL = 30
 
 
 def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
-    """One row per pair scored by both RMs: margins, strict agreement, ties, and the regime."""
+    """One row per pair scored by both RMs: margins, strict agreement, ties, and the regime (seal-method.md §5.1).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The Scores table (``pair_id, model, margin``) with both RMs.
+    pre, post : str
+        Model ids of the pre- and the post-training RM.
+
+    Returns
+    -------
+    DataFrame
+        ``pair_id, margin_pre, margin_post, agrees_pre, agrees_post, tie_pre, tie_post, regime``; agreement is
+        strict (margin > 0), so a tie is not agreement.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> a[["pair_id", "regime", "tie_post"]].to_dict("list")
+    {'pair_id': ['a', 'b', 'c', 'd'], 'regime': ['stayed_aligned', 'got_aligned', 'resisted', 'reversed'], 'tie_post': [False, False, True, False]}
+    """
     if pre == post:
         raise SealInputError(f"pre and post name the same RM ({pre!r}); comparing an RM with itself needs two RMs")
     keep = ["pair_id", "margin"]
@@ -48,7 +65,25 @@ def pair_agreement(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
 
 
 def pair_agreement_from_vectors(vectors: pd.DataFrame) -> pd.DataFrame:
-    """:func:`pair_agreement` from :func:`seal_core.metrics.shift.reward_vectors` (saves a second join)."""
+    """:func:`pair_agreement` from :func:`seal_core.metrics.shift.reward_vectors` (saves a second join).
+
+    Parameters
+    ----------
+    vectors : DataFrame
+        One row per pair: ``pair_id, u_chosen, u_rejected, v_chosen, v_rejected``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`pair_agreement`.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"pair_id": ["a", "b"], "u_chosen": [0.0, 1.0], "u_rejected": [1.0, 0.0],
+    ...                   "v_chosen": [2.0, 1.0], "v_rejected": [1.0, 0.0]})
+    >>> pair_agreement_from_vectors(v)["regime"].tolist()
+    ['got_aligned', 'stayed_aligned']
+    """
     d = pd.DataFrame({
         "pair_id": vectors["pair_id"].to_numpy(),
         "margin_pre": (vectors["u_chosen"] - vectors["u_rejected"]).to_numpy(),
@@ -96,7 +131,32 @@ def chance_level_note(agreement: pd.DataFrame) -> str:
 
 
 def regime_table(agreement: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
-    """SEAL's Table 1: count, share and Wilson CI of each regime."""
+    """SEAL's Table 1: count, share and Wilson CI of each regime (warns under 30 pairs).
+
+    Parameters
+    ----------
+    agreement : DataFrame
+        From :func:`pair_agreement` (needs ``regime``).
+    ci : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``regime, count, share, ci_low, ci_high``, one row per regime in :data:`REGIMES` order.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 4 pairs: regime_table warns that the shares are very uncertain
+    ...     t = regime_table(a)
+    >>> t[["regime", "count", "share"]].to_dict("list")
+    {'regime': ['stayed_aligned', 'got_aligned', 'resisted', 'reversed'], 'count': [1, 1, 1, 1], 'share': [0.25, 0.25, 0.25, 0.25]}
+    """
     n = len(agreement)
     if 0 < n < SMALL:
         warnings.warn(f"only {n} pairs: regime shares are very uncertain", stacklevel=2)
@@ -108,60 +168,40 @@ def regime_table(agreement: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def labeler_preference(features: pd.DataFrame, targets: Sequence[str] = SEAL_GAMMA_TARGETS) -> pd.Series:
-    """γ per pair: compare the chosen and rejected texts' target features lexicographically (first target first).
-
-    A target named ``-feature`` counts in reverse (having it is worse, e.g. ``-last_response_contains_insult``).
-    SEAL's rule is ``("last_response_is_harmless", "last_response_is_helpful")``: (1,1) > (1,0) > (0,1) > (0,0).
-    Pairs missing a target label (NaN, or a text without a row) on either side get no γ; their number is in
-    ``gamma.attrs["n_incomplete_pairs"]``.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"pair_id": ["a", "a", "b", "b"], "side": ["chosen", "rejected"] * 2,
-    ...                   "last_response_is_harmless": [1, 1, 0, 1], "last_response_is_helpful": [1, 0, 1, 0]})
-    >>> labeler_preference(f).to_dict()
-    {'a': 'c', 'b': 'r'}
-    """
-    if not targets:
-        raise SealInputError("γ needs at least one target feature")
-    names = [t.lstrip("-") for t in targets]
-    missing = [n for n in names if n not in features.columns]
-    if missing:
-        raise SealInputError(
-            f"γ needs the target feature(s) {missing}, which these features lack (SEAL's are harmless and helpful, "
-            "from the LLM labeler or an import); with the offline rules use e.g. "
-            "['-last_response_contains_insult', '-last_response_breaks_privacy']"
-        )
-    wide, n_incomplete = _complete_pairs(features, names)
-    cmp = pd.Series(0, index=wide.index)
-    for t, n in zip(targets, names):
-        sign = -1 if t.startswith("-") else 1
-        diff = sign * (wide[(n, "chosen")].astype(float) - wide[(n, "rejected")].astype(float))
-        undecided = cmp == 0
-        cmp[undecided] = np.sign(diff[undecided]).astype(int)
-    gamma = cmp.map({1: "c", 0: "i", -1: "r"}).rename("gamma")
-    gamma.attrs["n_incomplete_pairs"] = n_incomplete
-    return gamma
-
-
-def _complete_pairs(features: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, int]:
-    """Features pivoted to one row per pair (columns: (feature, side)), keeping the pairs with every label on both
-    sides; also the number of pairs left out."""
-    wide = features.pivot(index="pair_id", columns="side", values=list(columns))
-    for side in ("chosen", "rejected"):  # a side no text has still counts as missing
-        for c in columns:
-            if (c, side) not in wide.columns:
-                wide[(c, side)] = np.nan
-    complete = wide.notna().all(axis=1)
-    return wide[complete], int((~complete).sum())
-
-
 def misalignment_given_gamma(
     agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95, ties: Ties = "disagree"
 ) -> pd.DataFrame:
-    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs, the ties in each cell, and ``p_chance``
-    (exact binomial test of the share against a coin flip)."""
+    """P(RM misaligned | γ) for the pre and post RM, with Wilson CIs, the ties in each cell, and ``p_chance`` (exact
+    binomial test of the share against a coin flip) (§5.2).
+
+    Parameters
+    ----------
+    agreement : DataFrame
+        From :func:`pair_agreement`.
+    gamma : Series
+        γ per pair_id (``c``, ``i``, ``r``), from :func:`labeler_preference`.
+    ci : float
+        Confidence level.
+    ties : {"disagree", "agree"}
+        A tie counts as misaligned (strict, SEAL's headline) or, as SEAL's conditional table did, as aligned.
+
+    Returns
+    -------
+    DataFrame
+        ``gamma, rm, n, misaligned, share, ci_low, ci_high, n_ties, p_chance``, one row per γ and RM (pre, post).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> g = pd.Series({"a": "c", "b": "c", "c": "i", "d": "r"})
+    >>> m = misalignment_given_gamma(a, g)
+    >>> m[m.gamma == "c"][["rm", "n", "misaligned"]].to_dict("records")
+    [{'rm': 'pre', 'n': 2, 'misaligned': 1}, {'rm': 'post', 'n': 2, 'misaligned': 0}]
+    >>> int(misalignment_given_gamma(a, g, ties="agree").query("gamma == 'i' and rm == 'post'").misaligned.iloc[0])
+    0
+    """
     d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
     rows = []
     for g in ("c", "i", "r"):
@@ -177,7 +217,29 @@ def misalignment_given_gamma(
 
 
 def regime_by_gamma(agreement: pd.DataFrame, gamma: pd.Series) -> pd.DataFrame:
-    """Counts of regime × γ, with the share of each regime within each γ."""
+    """Counts of regime × γ, with the share of each regime within each γ.
+
+    Parameters
+    ----------
+    agreement : DataFrame
+        From :func:`pair_agreement`.
+    gamma : Series
+        γ per pair_id.
+
+    Returns
+    -------
+    DataFrame
+        ``regime, gamma, count, share_within_gamma``, every regime × (c, i, r).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> t = regime_by_gamma(a, pd.Series({"a": "c", "b": "c", "c": "i", "d": "r"}))
+    >>> t[t.gamma == "c"][["regime", "count", "share_within_gamma"]].to_dict("list")
+    {'regime': ['stayed_aligned', 'got_aligned', 'resisted', 'reversed'], 'count': [1, 1, 0, 0], 'share_within_gamma': [0.5, 0.5, 0.0, 0.0]}
+    """
     d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
     counts = pd.crosstab(d["regime"], d["gamma"]).reindex(index=list(REGIMES), columns=["c", "i", "r"], fill_value=0)
     long = counts.stack().rename("count").reset_index()
@@ -186,7 +248,31 @@ def regime_by_gamma(agreement: pd.DataFrame, gamma: pd.Series) -> pd.DataFrame:
 
 
 def three_way_agreement(agreement: pd.DataFrame, gamma: pd.Series, *, ci: float = 0.95) -> pd.DataFrame:
-    """Where the labeler has an opinion (γ ≠ i): how often the labeler, each RM and people agree with each other."""
+    """Where the labeler has an opinion (γ ≠ i): how often the labeler, each RM and people agree with each other.
+
+    Parameters
+    ----------
+    agreement : DataFrame
+        From :func:`pair_agreement`.
+    gamma : Series
+        γ per pair_id.
+    ci : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``comparison, n, agree, share, ci_low, ci_high``, one row per comparison.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> t = three_way_agreement(a, pd.Series({"a": "c", "b": "c", "c": "i", "d": "r"})).set_index("comparison")
+    >>> t.loc["labeler agrees with people", ["n", "agree"]].tolist(), float(t.loc["post RM agrees with people", "share"])
+    ([3, 2], 0.6666666666666666)
+    """
     d = agreement.merge(gamma.rename("gamma"), left_on="pair_id", right_index=True)
     d = d[d["gamma"] != "i"]
     lm_human = d["gamma"] == "c"
@@ -227,6 +313,27 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
 
     ``mde``: the smallest difference of the two shares the test detects with 80% power on these pairs
     (:func:`seal_core.metrics.power.mde_paired`); ``underpowered``: not significant and ``mde`` above 5 points.
+
+    Parameters
+    ----------
+    agreement : DataFrame
+        From :func:`pair_agreement`.
+    gamma : Series, optional
+        γ per pair_id; adds the labeler comparisons.
+
+    Returns
+    -------
+    DataFrame
+        ``a, b, n, share_a, share_b, only_a, only_b, statistic, p, mde, underpowered``, one row per test.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "c", "d"] * 2, "model": ["pre"] * 4 + ["post"] * 4,
+    ...                   "margin": [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, -1.0]})
+    >>> a = pair_agreement(s, "pre", "post")
+    >>> t = mcnemar_tests(a).iloc[0]
+    >>> t.a, t.b, int(t.only_a), int(t.only_b), float(t.p)
+    ('pre RM agrees with people', 'post RM agrees with people', 1, 1, 1.0)
     """
     rows = [_mcnemar(agreement["agrees_pre"], agreement["agrees_post"], "pre RM agrees with people",
                      "post RM agrees with people")]  # fmt: skip
@@ -241,69 +348,3 @@ def mcnemar_tests(agreement: pd.DataFrame, gamma: pd.Series | None = None) -> pd
                      "post RM agrees with people"),
         ]  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def wide_features(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """One row per pair: each feature of the chosen text (suffix ``(c)``) and of the rejected text (``(r)``).
-
-    Pairs missing a label (NaN, or a text without a row) are left out; their number is in
-    ``attrs["n_incomplete_pairs"]``. A feature no text has a label for is left out instead of every pair."""
-    columns = [c for c in columns if features[c].notna().any()]
-    w, n_incomplete = _complete_pairs(features, columns)
-    w.columns = [f"{f} ({'c' if side == 'chosen' else 'r'})" for f, side in w.columns]
-    ordered = [f"{f} ({s})" for s in ("c", "r") for f in columns]
-    w = w[ordered]
-    w.attrs["n_incomplete_pairs"] = n_incomplete
-    return w
-
-
-def pair_regression(
-    y: pd.Series | dict[str, pd.Series],
-    X: pd.DataFrame,
-    *,
-    adjust: str = "bonferroni",
-    ci: float = 0.95,
-    name: str = "",
-) -> pd.DataFrame:
-    """OLS of per-pair outcomes on per-pair regressors, heteroskedasticity-robust SEs (one row per pair = clustered
-    by pair), p-values adjusted. Used for the misalignment LPM (§4.4) and the θ regression (§4.3).
-
-    ``y`` may be one outcome (named ``name``) or a dict of outcomes sharing the design, which is then built and
-    checked for collinearity once. Returns one row per term and outcome.
-    """
-    if adjust not in ("bonferroni", "holm", "fdr_bh", "none"):
-        raise SealInputError(f"unknown p-value adjustment {adjust!r}; expected one of bonferroni, holm, fdr_bh, none")
-    outcomes = y if isinstance(y, dict) else {name: y}
-    Xa = X.dropna()
-    index = Xa.index
-    for s in outcomes.values():
-        index = index.intersection(s.dropna().index)
-    d = Xa.loc[index]
-    keep = [c for c in X.columns if d[c].std() > 0]
-    dropped = [c for c in X.columns if c not in keep]
-    if len(d) < len(keep) + 2:
-        raise SealInputError(f"{len(d)} pairs are too few for a regression on {len(keep)} regressors")
-    Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
-    if np.linalg.matrix_rank(Z.T @ Z) < Z.shape[1]:  # collinear (Gram matrix: k×k, cheap): drop one by one
-        used: list[str] = []
-        for c in keep:
-            cand = sm.add_constant(d[[*used, c]].to_numpy(float), has_constant="add")
-            if np.linalg.matrix_rank(cand.T @ cand) == cand.shape[1]:
-                used.append(c)
-            else:
-                dropped.append(c)
-        keep = used
-        Z = sm.add_constant(d[keep].to_numpy(float), has_constant="add")
-    method = {"bonferroni": "bonferroni", "holm": "holm", "fdr_bh": "fdr_bh"}.get(adjust)
-    frames = []
-    for label, series in outcomes.items():
-        res = sm.OLS(series.loc[index].to_numpy(float), Z).fit(cov_type="HC1")
-        p = res.pvalues[1:]
-        p_adj = multipletests(p, method=method)[1] if method and len(p) else p
-        lohi = res.conf_int(1 - ci)[1:]
-        frames.append(pd.DataFrame({"term": keep, "coef": res.params[1:], "se": res.bse[1:], "ci_low": lohi[:, 0],
-                                    "ci_high": lohi[:, 1], "p": p, "p_adj": p_adj, "n_pairs": len(d),
-                                    "outcome": label}))  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["dropped"] = dropped
-    return out

@@ -17,6 +17,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from seal_core.errors import SealInputError
+from seal_core.metrics._common import jsonable
 from seal_core.metrics.power import ALPHA, chance_test
 
 CIMethod = Literal["wilson", "exact"]
@@ -85,6 +86,10 @@ class ResistanceResult:
         )
         return f"{out} In sample: {in_sample_words(self.n_in_sample, self.n_pairs)}" if self.n_in_sample else out
 
+    def to_dict(self) -> dict:
+        """Every field and ``in_sample``, JSON-ready (NaN as None)."""
+        return jsonable({**vars(self), "in_sample": self.in_sample})
+
 
 def in_sample_words(n_in_sample: int, n_pairs: int) -> str:
     """The in-sample warning, in words.
@@ -110,6 +115,44 @@ def _validate(scores: pd.DataFrame, ci: float, method: str) -> None:
         raise SealInputError(f"unknown CI method {method!r}; expected one of {list(_CI_METHODS)}")
     if scores["margin"].isna().any():
         raise SealInputError(f"{int(scores['margin'].isna().sum())} margin(s) are NaN; re-score those pairs")
+
+
+def resistance_from_margins(
+    model: str, margins: np.ndarray, *, ci: float = 0.95, method: CIMethod = "wilson", n_in_sample: int = 0
+) -> ResistanceResult:
+    """Alignment resistance of one model from its margins (chosen − rejected), with no table to validate.
+
+    Parameters
+    ----------
+    model : str
+        The model id to report.
+    margins : array
+        Score of the chosen minus score of the rejected response, one per pair.
+    ci : float
+        Confidence level of the interval.
+    method : {"wilson", "exact"}
+        Wilson score interval, or exact Clopper-Pearson.
+    n_in_sample : int
+        How many of these pairs the model was trained on (its agreement on them is optimistic).
+
+    Returns
+    -------
+    ResistanceResult
+
+    Examples
+    --------
+    >>> r = resistance_from_margins("m", np.array([2.0, 0.0, -1.0, 3.0]))
+    >>> r.n_agree, r.n_ties, r.n_disagree, r.resistance
+    (2, 1, 1, 0.5)
+    """
+    if not 0 < ci < 1:
+        raise SealInputError(f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci}")
+    if method not in _CI_METHODS:
+        raise SealInputError(f"unknown CI method {method!r}; expected one of {list(_CI_METHODS)}")
+    margins = np.asarray(margins, dtype=float)
+    if np.isnan(margins).any():
+        raise SealInputError(f"{int(np.isnan(margins).sum())} margin(s) are NaN; re-score those pairs")
+    return _compute(model, margins, ci, method, n_in_sample)
 
 
 def _compute(model: str, margin: np.ndarray, ci: float, method: str, n_in_sample: int = 0) -> ResistanceResult:
@@ -147,6 +190,20 @@ def _n_in_sample(scores: pd.DataFrame) -> int:
 def alignment_resistance(scores: pd.DataFrame, *, ci: float = 0.95, method: CIMethod = "wilson") -> ResistanceResult:
     """Alignment resistance of the one model in ``scores``.
 
+    Parameters
+    ----------
+    scores : DataFrame
+        The Scores table of one model (``model, margin``).
+    ci : float
+        Confidence level of the interval.
+    method : {"wilson", "exact"}
+        Wilson score interval, or exact Clopper-Pearson.
+
+    Returns
+    -------
+    ResistanceResult
+        Counts, agreement, resistance and its interval; warns under 30 pairs.
+
     Examples
     --------
     >>> s = pd.DataFrame({"model": "m", "margin": [1.0, -1.0, 0.0, 2.0]})
@@ -172,6 +229,22 @@ def resistance_table(
 
     Columns: ``model``, the ``by`` columns, ``n_pairs, n_agree, n_ties, n_disagree, agreement, resistance, ci_low,
     ci_high, ci, ci_method, p_chance, at_chance, n_in_sample``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The Scores table (``model, margin`` and the ``by`` columns).
+    by : str or list of str, optional
+        Columns to group by besides the model (e.g. ``source``, or ``role`` in the app).
+    ci : float
+        Confidence level of the intervals.
+    method : {"wilson", "exact"}
+        Wilson score interval, or exact Clopper-Pearson.
+
+    Returns
+    -------
+    DataFrame
+        One row per model (and group).
 
     Examples
     --------

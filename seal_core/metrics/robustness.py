@@ -21,6 +21,8 @@ from scipy.stats import binomtest
 from seal_core.errors import SealInputError
 from seal_core.metrics.intervals import wilson_interval as _wilson
 from seal_core.metrics.power import AGREEMENT_EFFECT, mde_paired, underpowered, underpowered_note
+from seal_core.metrics.regression import PairRegression
+from seal_core.options import choose
 
 ROBUSTNESS_COLUMNS = [
     "pair_id", "model", "perturbation", "score_chosen", "score_rejected", "score_chosen_perturbed",
@@ -29,9 +31,38 @@ ROBUSTNESS_COLUMNS = [
 
 
 def robustness_summary(rows: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
-    """Per RM and perturbation: agreement before/after, became-misaligned and became-aligned rates with CIs, flip
-    rate, correlation of original and perturbed scores (pooled over sides), mean |Δscore| and mean Δmargin, and the
-    test of a change in agreement with its power (``p_change``, ``mde_change``, ``underpowered``)."""
+    """How preferences moved, per RM and perturbation (seal-method.md §7.2).
+
+    Agreement before and after; became-misaligned (among pairs that agreed) and became-aligned (among those that
+    did not) rates with Wilson CIs; the flip rate over all pairs; the correlation of original and perturbed scores
+    (pooled over sides); mean |Δscore| and mean Δmargin; and the test of a change in agreement with its power
+    (``p_change``, ``mde_change``, ``underpowered``).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The long robustness table (:data:`ROBUSTNESS_COLUMNS`), e.g. ``RobustnessRun.rows``.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        One row per model and perturbation.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"pair_id": ["a", "b", "c", "d"], "model": "m", "perturbation": "typos",
+    ...                      "score_chosen": [1.0, 1.0, 0.0, 0.0], "score_rejected": [0.0, 0.0, 1.0, 1.0],
+    ...                      "score_chosen_perturbed": [-1.0, 1.0, 2.0, 0.0], "score_rejected_perturbed": [0.0] * 4})
+    >>> rows["agrees"] = rows.score_chosen > rows.score_rejected
+    >>> rows["agrees_perturbed"] = rows.score_chosen_perturbed > rows.score_rejected_perturbed
+    >>> rows["became_misaligned"] = rows.agrees & ~rows.agrees_perturbed
+    >>> rows["became_aligned"] = ~rows.agrees & rows.agrees_perturbed
+    >>> t = robustness_summary(rows).iloc[0]
+    >>> int(t.became_misaligned), float(t.became_misaligned_rate), int(t.became_aligned), float(t.flip_rate)
+    (1, 0.5, 1, 0.5)
+    """
     missing = set(ROBUSTNESS_COLUMNS) - set(rows.columns)
     if missing:
         raise SealInputError(f"robustness rows lack column(s) {sorted(missing)}")
@@ -77,7 +108,36 @@ def underpowered_words(summary: pd.DataFrame) -> str:
 
 def probe_pass_rates(rows: pd.DataFrame, expected: dict[str, str], *, ci: float = 0.95) -> pd.DataFrame:
     """For directional probes: the share of perturbed texts whose score moved in the expected direction (down).
-    Texts the probe left unchanged (equal scores) do not count."""
+
+    Texts the probe left unchanged (equal scores) do not count.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The long robustness table.
+    expected : dict
+        Perturbation → expected score change; only ``"down"`` probes are scored.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``model, perturbation, expected, n_texts, passed, pass_rate, ci_low, ci_high``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"pair_id": ["a", "b", "c", "d"], "model": "m", "perturbation": "typos",
+    ...                      "score_chosen": [1.0, 1.0, 0.0, 0.0], "score_rejected": [0.0, 0.0, 1.0, 1.0],
+    ...                      "score_chosen_perturbed": [-1.0, 1.0, 2.0, 0.0], "score_rejected_perturbed": [0.0] * 4})
+    >>> rows["agrees"] = rows.score_chosen > rows.score_rejected
+    >>> rows["agrees_perturbed"] = rows.score_chosen_perturbed > rows.score_rejected_perturbed
+    >>> rows["became_misaligned"] = rows.agrees & ~rows.agrees_perturbed
+    >>> rows["became_aligned"] = ~rows.agrees & rows.agrees_perturbed
+    >>> t = probe_pass_rates(rows, {"typos": "down"}).iloc[0]  # 4 of the 8 texts changed score, 3 went down
+    >>> int(t.n_texts), int(t.passed), float(t.pass_rate)
+    (4, 3, 0.75)
+    """
     out = []
     for (model, pert), d in rows.groupby(["model", "perturbation"], sort=False):
         if expected.get(pert) != "down":
@@ -93,8 +153,30 @@ def probe_pass_rates(rows: pd.DataFrame, expected: dict[str, str], *, ci: float 
 
 
 def flip_variables(original: pd.DataFrame, perturbed: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    """SEAL's flips (§7.3): ``flip_{τ}_{c|r} = label_original − label_perturbed``, one row per pair, joined on
-    (pair_id, side). +1: the feature was lost or weakened; −1: gained or strengthened (sentiment: −2..+2)."""
+    """SEAL's flips (§7.3): ``flip_{τ}_{c|r} = label_original − label_perturbed``, one row per pair.
+
+    Original and perturbed labels are joined on (pair_id, side), never by position. +1: the feature was lost or
+    weakened; −1: gained or strengthened (sentiment: −2..+2).
+
+    Parameters
+    ----------
+    original, perturbed : DataFrame
+        Features tables of the original and the perturbed texts.
+    features : list of str
+        The feature columns to compare.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by pair_id, one column per feature and side: ``<feature>_c``, ``<feature>_r``.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"pair_id": ["a", "a"], "side": ["chosen", "rejected"], "insult": [0, 1]})
+    >>> p = pd.DataFrame({"pair_id": ["a", "a"], "side": ["rejected", "chosen"], "insult": [0, 1]})
+    >>> flip_variables(o, p, ["insult"]).to_dict("index")
+    {'a': {'insult_c': -1.0, 'insult_r': 1.0}}
+    """
     m = original[["pair_id", "side", *features]].merge(perturbed[["pair_id", "side", *features]],
                                                         on=["pair_id", "side"], suffixes=("_o", "_p"))  # fmt: skip
     flips = pd.DataFrame({"pair_id": m["pair_id"], "side": m["side"]})
@@ -105,30 +187,56 @@ def flip_variables(original: pd.DataFrame, perturbed: pd.DataFrame, features: li
     return wide
 
 
+_PI_MODELS = {"lpm": lambda y, Z: sm.OLS(y, Z).fit(cov_type="HC1"),
+              "logit": lambda y, Z: sm.Logit(y, Z).fit(disp=0, cov_type="HC1")}  # fmt: skip
+
+
 def robustness_scores(
     flips: pd.DataFrame, became_misaligned: pd.Series, *, model: Literal["lpm", "logit"] = "lpm", ci: float = 0.95
-) -> pd.DataFrame:
-    """π^{c|r}_{+|−}(τ) (§7.4): regression of ``became_misaligned`` on dummies for flips of +1 (feature lost,
-    π_+) and −1 (feature gained, π_−), baseline no flip. Linear probability by default, as SEAL's numbers indicate;
-    logistic as an option (coefficients then in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported.
+) -> PairRegression:
+    """π^{c|r}_{+|−}(τ) (seal-method.md §7.4): ``became_misaligned`` regressed on flip dummies.
 
-    Each flip value has its own dummy: a sentiment flip of ±2 (positive ↔ negative) is ``π+2``/``π−2``, not merged
-    into ±1, so ``π+`` is the effect of a one-step loss only. A dummy no pair (or every pair) has is left out.
+    One dummy per flip column and value: +1 (the feature was lost, π₊) and −1 (gained, π₋), baseline no flip; a
+    sentiment flip of ±2 (positive ↔ negative) is ``π+2``/``π−2``, not merged into ±1, so ``π+`` is the effect of a
+    one-step loss only. A dummy that is constant on the pairs, or collinear with the dummies before it, is left out
+    and listed in ``dropped``. Linear probability by default, as SEAL's numbers indicate; logistic as an option (coefficients then
+    in log-odds). Robust (HC1) SEs; p unadjusted, as SEAL reported.
+
+    Parameters
+    ----------
+    flips : DataFrame
+        One row per pair_id, one column per feature and side (:func:`flip_variables`).
+    became_misaligned : Series
+        Per pair_id: the RM agreed with people before the perturbation and not after.
+    model : {"lpm", "logit"}
+        Linear probability model or logistic regression.
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    PairRegression
+        ``table``: ``term, estimate, se, ci_low, ci_high, p, n_pairs, estimator``; ``dropped``; ``n_pairs``.
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> flips = pd.DataFrame({"insult_c": rng.choice([0, -1], 4000), "hedges_c": rng.choice([0, 1], 4000)})
+    >>> y = pd.Series(rng.random(4000) < 0.1 + 0.5 * (flips["insult_c"] == -1))
+    >>> pi = robustness_scores(flips, y)
+    >>> pi.table["term"].tolist(), round(float(pi.table["estimate"].iloc[0]), 1)
+    (['π− insult_c', 'π+ hedges_c'], 0.5)
     >>> flips = pd.DataFrame({"sentiment_c": [0, 0, 0, 0, 1, 1, 2, 2]}, index=list("abcdefgh"))
     >>> y = pd.Series([0, 0, 0, 1, 0, 1, 1, 1], index=flips.index)
-    >>> robustness_scores(flips, y)[["term", "estimate"]].round(3).values.tolist()
+    >>> robustness_scores(flips, y).table[["term", "estimate"]].round(3).values.tolist()
     [['π+ sentiment_c', 0.25], ['π+2 sentiment_c', 0.75]]
     """
-    if model not in ("lpm", "logit"):
-        raise SealInputError(f"model must be 'lpm' or 'logit', got {model!r}")
+    fit = choose("π model", model, _PI_MODELS, option="model")
     d = flips.join(became_misaligned.rename("_y").astype(float), how="inner").dropna()
     odd = sorted(set(np.unique(d[list(flips.columns)].to_numpy(float))) - {-2.0, -1.0, 0.0, 1.0, 2.0})
     if odd:
         raise SealInputError(f"flips must be label differences in −2..2 (booleans, sentiment), found {odd[:5]}")
-    X = {}
+    X, dropped = {}, []
     for col in flips.columns:
         for value, label in ((1, "+"), (-1, "−"), (2, "+2"), (-2, "−2")):
             dummy = (d[col] == value).astype(float)
@@ -136,13 +244,19 @@ def robustness_scores(
                 X[f"π{label} {col}"] = dummy
     if not X:
         raise SealInputError("no feature flipped under this perturbation, so there is nothing to estimate")
-    Z = sm.add_constant(pd.DataFrame(X), has_constant="add")
-    if model == "lpm":
-        res = sm.OLS(d["_y"], Z).fit(cov_type="HC1")
-    else:
-        res = sm.Logit(d["_y"], Z).fit(disp=0, cov_type="HC1")
+    used: list[str] = []
+    for term, dummy in X.items():  # collinear dummies (e.g. two features an edit always changes together) out
+        cand = np.column_stack([np.ones(len(d)), *(X[t] for t in used), dummy])
+        if np.linalg.matrix_rank(cand.T @ cand) == cand.shape[1]:
+            used.append(term)
+        else:
+            dropped.append(term)
+    if len(d) < len(used) + 2:
+        raise SealInputError(f"{len(d)} pairs are too few to estimate π for {len(used)} flip terms")
+    Z = sm.add_constant(pd.DataFrame({t: X[t] for t in used}), has_constant="add")
+    res = fit(d["_y"], Z)
     lohi = res.conf_int(1 - ci)
-    terms = [c for c in Z.columns if c != "const"]
-    return pd.DataFrame({"term": terms, "estimate": res.params[terms].to_numpy(), "se": res.bse[terms].to_numpy(),
-                         "ci_low": lohi.loc[terms, 0].to_numpy(), "ci_high": lohi.loc[terms, 1].to_numpy(),
-                         "p": res.pvalues[terms].to_numpy(), "n_pairs": len(d), "model": model})  # fmt: skip
+    table = pd.DataFrame({"term": used, "estimate": res.params[used].to_numpy(), "se": res.bse[used].to_numpy(),
+                          "ci_low": lohi.loc[used, 0].to_numpy(), "ci_high": lohi.loc[used, 1].to_numpy(),
+                          "p": res.pvalues[used].to_numpy(), "n_pairs": len(d), "estimator": model})  # fmt: skip
+    return PairRegression(table=table, dropped=tuple(dropped), n_pairs=len(d))

@@ -37,6 +37,16 @@ ANGLE_TOL_DEG = 1e-4  # |θ| below this is float noise and reported as exactly 0
 def signed_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """SEAL's signed angle in degrees from each row of ``a`` to the matching row of ``b`` (arrays of shape (n, 2)).
 
+    Parameters
+    ----------
+    a, b : array of shape (n, 2)
+        Vectors (chosen reward, rejected reward).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Angles in [−180°, 180°], counter-clockwise positive; NaN where either vector is zero.
+
     Examples
     --------
     >>> signed_angle(np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [0.0, -2.0], [-1.0, 0.0]]))
@@ -58,6 +68,25 @@ def signed_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def cosine_to(v: np.ndarray, direction: np.ndarray = IDEAL) -> np.ndarray:
+    """Cosine of each row of ``v`` (shape (n, 2)) to a unit ``direction``, by default the ideal (1, −1)/√2; NaN for a
+    zero vector.
+
+    Parameters
+    ----------
+    v : array of shape (n, 2)
+        Reward vectors (chosen, rejected).
+    direction : array of shape (2,)
+        A unit vector.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> cosine_to(np.array([[1.0, -1.0], [1.0, 1.0], [0.0, 0.0]])).round(6)
+    array([ 1.,  0., nan])
+    """
     v = np.atleast_2d(np.asarray(v, dtype=float))
     n = np.linalg.norm(v, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -65,26 +94,56 @@ def cosine_to(v: np.ndarray, direction: np.ndarray = IDEAL) -> np.ndarray:
 
 
 def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
-    """One row per pair scored by both RMs: ``u_chosen, u_rejected`` (pre), ``v_chosen, v_rejected`` (post),
-    ``theta_deg`` (shift), ``dir_u_deg``, ``dir_v_deg`` (directions from e), ``cos_u``, ``cos_v`` (to (1, −1)/√2),
-    ``delta_cos`` (cos_v − cos_u),
-    ``agrees_pre``, ``agrees_post``."""
+    """Reward vectors of the pre (u) and post (v) RM, reward shift θ and directions, one row per pair scored by both.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The Scores table (``pair_id, model, score_chosen, score_rejected``), one row per pair and model.
+    pre, post : str
+        Model ids of the pre- and the post-training RM.
+
+    Returns
+    -------
+    DataFrame
+        ``pair_id, u_chosen, u_rejected`` (pre), ``v_chosen, v_rejected`` (post), ``theta_deg`` (shift),
+        ``dir_u_deg``, ``dir_v_deg`` (directions from e), ``cos_u``, ``cos_v`` (to (1, −1)/√2), ``delta_cos``
+        (cos_v − cos_u), ``agrees_pre``, ``agrees_post``; in the order of the pre RM's rows.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pair_id": ["a", "b", "a", "b"], "model": ["pre", "pre", "post", "post"],
+    ...                   "score_chosen": [1.0, 0.0, 0.0, 1.0], "score_rejected": [0.0, 1.0, 1.0, 0.0]})
+    >>> reward_vectors(s, "pre", "post")[["pair_id", "theta_deg", "agrees_pre", "agrees_post"]].to_dict("list")
+    {'pair_id': ['a', 'b'], 'theta_deg': [90.0, -90.0], 'agrees_pre': [True, False], 'agrees_post': [False, True]}
+    """
+    codes, uniques = pd.factorize(scores["pair_id"])
+    return _reward_vectors(scores, pre, post, codes, len(uniques), ids=scores["pair_id"])
+
+
+def _reward_vectors(scores: pd.DataFrame, pre: str, post: str, codes: np.ndarray, n: int, ids=None) -> pd.DataFrame:
+    """:func:`reward_vectors` with the pairs already numbered (``codes``, 0 ≤ code < ``n``); ``pair_id`` is the
+    code unless ``ids`` (one per row of ``scores``) is given."""
     if pre == post:
         raise SealInputError(f"pre and post name the same RM ({pre!r}); a reward shift needs two different RMs")
+    models = scores["model"].unique()
     for m in (pre, post):
-        if m not in set(scores["model"]):
-            raise SealInputError(f"model {m!r} not in scores; scores hold {sorted(scores['model'].unique())}")
-    cols = ["pair_id", "score_chosen", "score_rejected"]
-    u = scores.loc[scores["model"] == pre, cols].rename(
-        columns={"score_chosen": "u_chosen", "score_rejected": "u_rejected"}
-    )
-    v = scores.loc[scores["model"] == post, cols].rename(
-        columns={"score_chosen": "v_chosen", "score_rejected": "v_rejected"}
-    )
-    for name, d in (("pre", u), ("post", v)):
-        if d["pair_id"].duplicated().any():
+        if m not in models:
+            raise SealInputError(f"model {m!r} not in scores; scores hold {sorted(models)}")
+    rows = {}
+    for name, m in (("pre", pre), ("post", post)):
+        rows[name] = np.flatnonzero((scores["model"] == m).to_numpy(dtype=bool, na_value=False))
+        if np.bincount(codes[rows[name]], minlength=n).max() > 1:
             raise SealInputError(f"the {name} RM has duplicate pair_ids in scores; one row per pair and model needed")
-    df = u.merge(v, on="pair_id", how="inner", validate="one_to_one")
+    # inner join on the pair, in the order of the pre RM's rows (as DataFrame.merge does)
+    post_row = np.full(n, -1)
+    post_row[codes[rows["post"]]] = rows["post"]
+    matched = post_row[codes[rows["pre"]]]
+    pre_rows, post_rows = rows["pre"][matched >= 0], matched[matched >= 0]
+    sc, sr = scores["score_chosen"].to_numpy(dtype=float), scores["score_rejected"].to_numpy(dtype=float)
+    pid = ids.iloc[pre_rows].reset_index(drop=True) if ids is not None else codes[pre_rows]
+    df = pd.DataFrame({"pair_id": pid, "u_chosen": sc[pre_rows],
+                       "u_rejected": sr[pre_rows], "v_chosen": sc[post_rows], "v_rejected": sr[post_rows]})  # fmt: skip
     U, V = df[["u_chosen", "u_rejected"]].to_numpy(), df[["v_chosen", "v_rejected"]].to_numpy()
     df["theta_deg"] = signed_angle(U, V)
     df["dir_u_deg"] = signed_angle(np.broadcast_to(E, U.shape), U)
@@ -98,6 +157,22 @@ def reward_vectors(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ShiftSummary:
+    """The reward shift of a set of pairs in numbers (:func:`summarize_shift`).
+
+    Attributes
+    ----------
+    n_pairs, n_undefined : int
+        Pairs, and pairs with a zero reward vector (no angle).
+    theta_mean_deg, theta_median_deg : float
+        Mean and median θ in degrees; ``theta_median_ci`` its distribution-free CI.
+    share_positive, sign_test_p : float
+        Share of counter-clockwise shifts and the sign test's p.
+    delta_cos_mean : float
+        Mean change of the cosine to (1, −1)/√2: above 0, rewards moved toward agreeing with people.
+    quadrants_pre, quadrants_post : dict
+        Share of pairs in each quadrant of the (chosen, rejected) plane.
+    """
+
     n_pairs: int
     n_undefined: int  # a zero reward vector: no direction, no angle
     theta_mean_deg: float
@@ -123,7 +198,34 @@ def _quadrants(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
 
 def bootstrap_ci(values: np.ndarray, stat=np.mean, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0):
     """Percentile bootstrap CI of ``stat`` (called with ``axis=1``), for statistics with no closed-form interval.
-    Resamples in chunks so memory stays bounded on large slices."""
+
+    Resamples in chunks so memory stays bounded on large slices; NaNs are left out.
+
+    Parameters
+    ----------
+    values : array
+        The sample.
+    stat : callable
+        The statistic, e.g. ``np.mean`` or ``np.median``; called on a 2-D array with ``axis=1``.
+    n_boot : int
+        Resamples.
+    ci : float
+        Confidence level.
+    seed : int
+        Seed of the resampling (the same seed gives the same interval).
+
+    Returns
+    -------
+    tuple of float
+        (low, high); NaN, NaN for fewer than 2 values.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(5, 1, 400)
+    >>> lo, hi = bootstrap_ci(x)
+    >>> bool(lo < 5 < hi), bootstrap_ci(x) == (lo, hi)
+    (True, True)
+    """
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) < 2:
@@ -164,6 +266,18 @@ def median_ci(values: np.ndarray, *, ci: float = 0.95) -> tuple[float, float]:
     no resampling, so it stays instant on 160,800 pairs. (NaN, NaN) when no interval reaches that coverage
     (:func:`median_ci_reason` says why).
 
+    Parameters
+    ----------
+    values : array
+        The sample (NaNs left out).
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        (low, high); NaN, NaN for fewer than 2 values.
+
     Examples
     --------
     >>> median_ci(np.arange(1, 101))  # the 40th and 61st of 100 ordered values, as in the textbook tables
@@ -188,7 +302,30 @@ def _sign_p(theta: np.ndarray) -> float:
 
 
 def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -> ShiftSummary:
-    """θ mean and median (order-statistic CI), share of positive shifts with a sign test, quadrant shares."""
+    """θ mean and median (order-statistic CI), share of positive shifts with a sign test, quadrant shares.
+
+    Parameters
+    ----------
+    vectors : DataFrame
+        From :func:`reward_vectors`.
+    ci : float
+        Confidence level of the median's CI.
+    seed : int
+        Unused (kept for callers that pass it).
+
+    Returns
+    -------
+    ShiftSummary
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"theta_deg": [10.0, 20.0, -5.0, np.nan], "delta_cos": [0.1, 0.2, -0.1, np.nan],
+    ...                   "u_chosen": [-1.0, -1.0, 1.0, 0.0], "u_rejected": [-1.0, -2.0, 0.5, 0.0],
+    ...                   "v_chosen": [-0.5, -0.5, 1.0, 1.0], "v_rejected": [-1.0, -2.0, 0.6, 0.0]})
+    >>> s = summarize_shift(v)
+    >>> s.n_undefined, s.theta_median_deg, round(s.share_positive, 3), s.quadrants_pre["both_neg"]
+    (1, 10.0, 0.667, 0.75)
+    """
     theta = vectors["theta_deg"].to_numpy(float)
     ok = theta[~np.isnan(theta)]
     p = _sign_p(ok)
@@ -208,10 +345,37 @@ def summarize_shift(vectors: pd.DataFrame, *, ci: float = 0.95, seed: int = 0) -
 
 
 def theta_by_group(vectors: pd.DataFrame, group: pd.Series, *, ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """θ per group (regime, γ …): n, mean, median with its CI, share positive and the sign test's p."""
+    """θ per group (regime, γ …): n, mean, median with its CI, share positive and the sign test's p.
+
+    Parameters
+    ----------
+    vectors : DataFrame
+        From :func:`reward_vectors` (``theta_deg``).
+    group : Series or array
+        The group of each row of ``vectors`` (by position); rows with a missing group are left out.
+    ci : float
+        Confidence level of the medians' CIs.
+    seed : int
+        Unused (kept for callers that pass it).
+
+    Returns
+    -------
+    DataFrame
+        ``group, n, theta_mean_deg, theta_median_deg, median_ci_low, median_ci_high, share_positive, sign_test_p``,
+        one row per group, sorted.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"theta_deg": [10.0, 12.0, 9.0, 11.0, -1.0, -2.0, 1.0, np.nan]})
+    >>> t = theta_by_group(v, pd.Series(["up"] * 4 + ["flat"] * 4))
+    >>> t[["group", "n", "theta_mean_deg", "share_positive"]].to_dict("records")
+    [{'group': 'flat', 'n': 3, 'theta_mean_deg': -0.6666666666666666, 'share_positive': 0.3333333333333333}, {'group': 'up', 'n': 4, 'theta_mean_deg': 10.5, 'share_positive': 1.0}]
+    """
     rows = []
-    for key, d in vectors.assign(_g=group.to_numpy()).groupby("_g", sort=True):
-        t = d["theta_deg"].to_numpy(float)
+    codes, keys = pd.factorize(group, sort=True)  # groups in sorted order; missing keys left out
+    theta = vectors["theta_deg"].to_numpy(dtype=float)
+    for k, key in enumerate(keys):
+        t = theta[codes == k]
         t = t[~np.isnan(t)]
         lo, hi = median_ci(t, ci=ci)
         rows.append({"group": key, "n": len(t), "theta_mean_deg": t.mean() if len(t) else np.nan,

@@ -61,7 +61,7 @@ def run_audit(
     if robustness_sample:
         sample = pairs.sample(robustness_sample, random_state=seed) if len(pairs) > robustness_sample else pairs
         say(f"robustness: {', '.join(ROBUSTNESS_EDITS)} on {len(sample):,} pairs (seed {seed})")
-        robustness, _ = run_robustness(sample, rms, list(ROBUSTNESS_EDITS), seed=seed, cache=score_cache)
+        robustness = run_robustness(sample, rms, list(ROBUSTNESS_EDITS), seed=seed, cache=score_cache).rows
     info = {**(setup or {}), "labeler": featurizer.key if featurizer is not None else "none",
             "seeds": f"slice {(setup or {}).get('slice_seed', 0)}, robustness sample and edits {seed}"}  # fmt: skip
     info.pop("slice_seed", None)
