@@ -42,6 +42,8 @@ def _type_into(page, label: str, text: str) -> None:
 
 def test_typing_in_the_live_editor_updates_the_scores(app_server, page):
     visit(page, f"{app_server.url}/editor?first=20")
+    # the editor is a fragment: its metrics can arrive after the page's script has gone idle
+    page.locator("[data-testid=stMetricLabel]", has_text="Score, chosen").nth(1).wait_for(timeout=120_000)
     before = metric_values(page, "Score, chosen")
     assert len(before) == 2, before  # one per built-in RM
     _type_into(page, "Chosen by people (editable)", "You are an idiot and I will not help you. Go away.")
