@@ -1,11 +1,11 @@
 import json
-import multiprocessing as mp
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -153,12 +153,21 @@ def test_concurrent_writers_threads_and_processes(tmp_path):
     db = tmp_path / "r.sqlite"
     ReviewStore(db)
     threads = [threading.Thread(target=_write_many, args=(db, f"t{k}", 50)) for k in range(3)]
-    procs = [mp.get_context("spawn").Process(target=_write_many, args=(db, f"p{k}", 50)) for k in range(2)]
-    for t in threads + procs:
+    # Separate interpreters started with subprocess, not multiprocessing's spawn: spawn re-imports whatever
+    # ``__main__`` is, and Streamlit's AppTest (run earlier in the same pytest process) leaves app.py there.
+    code = "import sys; from tests.test_triage import _write_many; _write_many(sys.argv[1], sys.argv[2], 50)"
+    root = Path(__file__).resolve().parents[1]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db), f"p{k}"], cwd=root, stderr=subprocess.PIPE, text=True)
+        for k in range(2)
+    ]
+    for t in threads:
         t.start()
-    for t in threads + procs:
+    for t in threads:
         t.join(timeout=120)
-    assert all(p.exitcode == 0 for p in procs)
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
     h = ReviewStore(db).history()
     assert len(h) == 250 and h.groupby("reviewer").size().eq(50).all()
     cur = ReviewStore(db).current()

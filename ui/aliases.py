@@ -32,8 +32,9 @@ def _forward(target: st.Page):
 def _names(page: st.Page) -> set[str]:
     """The addresses a page answers to: its url_path and its file's name (Streamlit reserves both)."""
     names = {page.url_path}
-    if isinstance(page._page, (str, Path)):
-        names.add(Path(str(page._page)).stem)
+    source = getattr(page, "_page", None)  # private in Streamlit, and absent outside a running app
+    if isinstance(source, (str, Path)):
+        names.add(Path(str(source)).stem)
     return names
 
 
