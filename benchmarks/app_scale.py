@@ -51,12 +51,15 @@ def prefill(data: Path, n: int) -> None:
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]
     rng = np.random.default_rng(0)
     cache = ScoreCache()
+    n_tok = [min(256, len(r) // 4 + 8) for r in responses]
     for m in list_models():
         rm = load_reward_model(m.name)
         scores = rng.normal(size=len(keys)) + np.r_[np.full(n, 0.2), np.zeros(n)]
-        n_tok = [min(256, len(r) // 4 + 8) for r in responses]
-        items = {k: CachedScore(float(s), t, 0, 0) for k, s, t in zip(keys, scores, n_tok)}
-        cache.put_many(rm.cache_key, items, provenance=rm.provenance)
+        items = [(k, CachedScore(float(s), t, 0, 0)) for k, s, t in zip(keys, scores, n_tok)]
+        # under the key of the model that scores each pair (a cross-fitting RM routes pairs to sub-models)
+        for sub, idx in rm.route(pairs):
+            rows = np.r_[idx, idx + n]
+            cache.put_many(sub.cache_key, dict(items[i] for i in rows), provenance=sub.provenance)
     featurizer = RulesFeaturizer()
     distinct = sorted(set(responses))
     rows = featurizer._label([""] * len(distinct), distinct).to_dict("records")

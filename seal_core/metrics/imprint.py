@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from seal_core.errors import SealInputError
 from seal_core.features import feature_roles, regression_columns, transform_for_regression
+from seal_core.metrics import _ols
 from seal_core.metrics._common import jsonable
 from seal_core.metrics.power import IMPRINT_EFFECT_SD, mde_coefficient
 
@@ -135,53 +135,52 @@ def _long(scores_m: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
     return merged[complete].sort_values(["pair_id", "side"]).reset_index(drop=True)
 
 
-def _select_columns(X: pd.DataFrame, groups: np.ndarray | None) -> tuple[list[str], list[dict]]:
-    """Drop constant, no-within-variation and collinear columns (in order), with the reason for each."""
+def _select_columns(X: pd.DataFrame, codes: np.ndarray | None) -> tuple[list[str], list[dict]]:
+    """Drop constant, no-within-variation and collinear columns (in order), with the reason for each.
+
+    ``codes``: integer pair codes for the within estimator (None: pooled OLS with an intercept)."""
     dropped, keep = [], []
-    for c in X.columns:
-        col = X[c].to_numpy(dtype=float)
-        if np.nanstd(col) == 0:
+    values = X.to_numpy(dtype=float)
+    within = _ols.demean(values, codes) if codes is not None else None
+    for j, c in enumerate(X.columns):
+        if np.nanstd(values[:, j]) == 0:
             dropped.append({"feature": c, "reason": "constant in this slice"})
             continue
-        if groups is not None:
-            within = col - pd.Series(col).groupby(groups).transform("mean").to_numpy()
-            if np.allclose(within, 0):
-                dropped.append({"feature": c, "reason": "never differs between a pair's two texts"})
-                continue
-        keep.append(c)
-    used: list[str] = []
-    for c in keep:
-        cand = X[[*used, c]].to_numpy(dtype=float)
-        if groups is not None:
-            cand = cand - pd.DataFrame(cand).groupby(groups).transform("mean").to_numpy()
-        else:
-            cand = np.column_stack([np.ones(len(cand)), cand])
-        if np.linalg.matrix_rank(cand) < cand.shape[1]:
-            dropped.append({"feature": c, "reason": f"collinear with {', '.join(used) or 'the intercept'}"})
+        if within is not None and np.allclose(within[:, j], 0):
+            dropped.append({"feature": c, "reason": "never differs between a pair's two texts"})
             continue
-        used.append(c)
-    return used, dropped
+        keep.append(j)
+    # demeaning is linear, so a subset of the demeaned columns is the demeaned subset
+    design = within if within is not None else np.column_stack([np.ones(len(values)), values])
+    shift = 0 if within is not None else 1
+    used: list[int] = []
+    for j in keep:
+        cand = design[:, ([0] if shift else []) + [k + shift for k in [*used, j]]]
+        if _ols.rank(cand) < cand.shape[1]:
+            names = ", ".join(str(X.columns[k]) for k in used) or "the intercept"
+            dropped.append({"feature": X.columns[j], "reason": f"collinear with {names}"})
+            continue
+        used.append(j)
+    return [X.columns[k] for k in used], dropped
 
 
-def _demean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    return a - pd.DataFrame(a).groupby(groups).transform("mean").to_numpy()
+def _fit_all(ys: list[np.ndarray], X: np.ndarray, codes: np.ndarray, estimator: str, cov: str, n_groups: int):
+    """Fit each outcome on the same design (pair fixed effects absorbed by demeaning, or pooled with an intercept).
 
-
-def _ols(yy: np.ndarray, XX: np.ndarray, fe_groups: np.ndarray | None, cl_groups: np.ndarray, cov: str):
-    """OLS on (possibly demeaned) data. Nonrobust SEs after demeaning by ``fe_groups`` count the absorbed fixed
-    effects in the residual df (n_obs − n_groups − k), as the dummy-variable regression does."""
-    model = sm.OLS(yy, XX)
+    Nonrobust SEs after demeaning count the absorbed fixed effects in the residual df (n_obs − n_groups − k), as the
+    dummy-variable regression does; cluster-robust SEs cluster by pair (``codes`` modulo the pairs)."""
+    fe = estimator == "pair_fe"
+    if fe:
+        Z = _ols.demean(X, codes)
+        ys = [_ols.demean(y, codes) for y in ys]
+    else:
+        Z = sm.add_constant(X, has_constant="add")
+    kwargs: dict = {"hasconst": not fe}
     if cov == "cluster":
-        return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(cl_groups)[0]})
-    if fe_groups is not None:
-        model.df_resid = float(len(yy) - pd.unique(fe_groups).size - np.linalg.matrix_rank(XX))
-    return model.fit()
-
-
-def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, estimator: str, cov: str):
-    if estimator == "pair_fe":
-        return _ols(_demean(y[:, None], groups)[:, 0], _demean(X, groups), groups, groups, cov)
-    return _ols(y, sm.add_constant(X, has_constant="add"), None, groups, cov)
+        kwargs.update(cov_type="cluster", cov_kwds={"groups": codes % n_groups})
+    elif fe:
+        kwargs["df_resid"] = len(Z) - np.unique(codes).size - _ols.rank(Z)
+    return _ols.fit_shared_design(Z, ys, **kwargs)
 
 
 def _rows(res, names, offset, alpha, adjust, meta) -> list[dict]:
@@ -265,8 +264,9 @@ def feature_imprint(
     cols = [c for c in cols if c not in unlabelled]
     if not cols:
         raise SealInputError("no feature column holds any label; label the texts first")
-    incomplete = set(feats.loc[feats[cols].isna().any(axis=1), "pair_id"])
-    feats = feats[~feats["pair_id"].isin(incomplete)]
+    incomplete = pd.Index(feats.loc[feats[cols].isna().any(axis=1), "pair_id"]).unique()
+    if len(incomplete):
+        feats = feats[~feats["pair_id"].isin(incomplete)]
     if models is None:
         models = [m for m in (pre, post) if m] or list(dict.fromkeys(scores["model"]))
     missing = [m for m in models if m not in set(scores["model"])]
@@ -278,12 +278,16 @@ def feature_imprint(
 
     # one design for every model: the pairs scored by all of them and labelled on both sides
     longs = {m: _long(scores[scores["model"] == m], feats) for m in models}
-    common = set.intersection(*(set(d["pair_id"]) for d in longs.values()))
-    longs = {m: d[d["pair_id"].isin(common)].reset_index(drop=True) for m, d in longs.items()}
+    first = next(iter(longs.values()))["pair_id"].to_numpy()
+    if not all(len(d) == len(first) and (d["pair_id"].to_numpy() == first).all() for d in longs.values()):
+        common = pd.Index(first)
+        for d in longs.values():
+            common = common.intersection(pd.Index(d["pair_id"]))
+        longs = {m: d[d["pair_id"].isin(common)].reset_index(drop=True) for m, d in longs.items()}
     base = next(iter(longs.values()))
     n_pairs = base["pair_id"].nunique()
-    scored = set(scores.loc[scores["model"].isin(models), "pair_id"])
-    n_incomplete = len(scored & incomplete)
+    scored = pd.Index(scores.loc[scores["model"].isin(models), "pair_id"]).unique()
+    n_incomplete = len(scored.intersection(incomplete)) if len(incomplete) else 0
     if n_incomplete:
         notes.append(f"{n_incomplete} pair(s) with a missing label were left out (incomplete pairs)")
     if n_pairs < len(scored) - n_incomplete:
@@ -296,37 +300,33 @@ def feature_imprint(
         msg = f"only {n_pairs} pairs: imprint estimates will be very uncertain"
         warnings.warn(msg, stacklevel=2)
         notes.append(msg)
-    groups = base["pair_id"].to_numpy()
-    used, dropped = _select_columns(base[cols], groups if estimator == "pair_fe" else None)
+    codes = _ols.group_codes(base["pair_id"].to_numpy())
+    n_groups = int(codes.max()) + 1
+    used, dropped = _select_columns(base[cols], codes if estimator == "pair_fe" else None)
     dropped = [{"feature": c, "reason": "no text has this label"} for c in unlabelled] + dropped
     if not used:
         raise SealInputError("no feature varies in this slice (every one is constant or collinear)")
     X = base[used].to_numpy(dtype=float)
-    Xv = _demean(X, groups) if estimator == "pair_fe" else sm.add_constant(X, has_constant="add")
+    Xv = _ols.demean(X, codes) if estimator == "pair_fe" else sm.add_constant(X, has_constant="add")
     off = 0 if estimator == "pair_fe" else 1
-    vif = pd.DataFrame({"feature": used, "vif": [
-        variance_inflation_factor(Xv, off + k) if Xv.shape[1] > 1 else 1.0 for k in range(len(used))
-    ]})  # fmt: skip
-
+    vif = pd.DataFrame({"feature": used, "vif": (
+        _ols.vifs(Xv, range(off, off + len(used)), centered=estimator != "pair_fe") if Xv.shape[1] > 1 else [1.0]
+    )})  # fmt: skip
     sd = {m: float(np.std(d["reward"].to_numpy(float), ddof=1)) for m, d in longs.items()}
     if scale == "sd" and not all(v > 0 for v in sd.values()):
         raise SealInputError(f"an RM gives every text the same score ({sd}); per-sd coefficients are undefined")
     reward = {m: d["reward"].to_numpy(float) / (sd[m] if scale == "sd" else 1.0) for m, d in longs.items()}
     rows: list[dict] = []
-    for m in longs:
-        res = _fit(reward[m], X, groups, estimator, cov)
+    for m, res in zip(longs, _fit_all(list(reward.values()), X, codes, estimator, cov, n_groups)):
         rows += _rows(res, used, off, alpha, adjust, {"rm": m, "role": role_of.get(m), "n_pairs": n_pairs})
     if pre and post:
+        # stacked: every feature and its interaction with "post", fixed effects per (pair, RM), clustered by pair
         y = np.concatenate([reward[pre], reward[post]])
         Z = np.vstack([np.hstack([X, np.zeros_like(X)]), np.hstack([X, X])])
-        g_fe = np.concatenate([np.char.add(groups.astype(str), "|pre"), np.char.add(groups.astype(str), "|post")])
-        g_cl = np.concatenate([groups, groups])
-        if estimator == "pair_fe":
-            yy, ZZ = _demean(y[:, None], g_fe)[:, 0], _demean(Z, g_fe)
-        else:
-            post_dummy = np.r_[np.zeros(len(X)), np.ones(len(X))]
-            yy, ZZ = y, np.column_stack([np.ones(len(y)), post_dummy, Z])
-        res = _ols(yy, ZZ, g_fe if estimator == "pair_fe" else None, g_cl, cov)
+        g_fe = np.concatenate([codes, codes + n_groups])
+        if estimator == "pooled_ols":
+            Z = np.column_stack([np.r_[np.zeros(len(X)), np.ones(len(X))], Z])  # the post dummy; then a constant
+        (res,) = _fit_all([y], Z, g_fe, estimator, cov, n_groups)
         off_d = (0 if estimator == "pair_fe" else 2) + len(used)
         rows += _rows(res, used, off_d, alpha, adjust, {"rm": f"{post} − {pre}", "role": "difference",
                                                         "n_pairs": n_pairs})  # fmt: skip
