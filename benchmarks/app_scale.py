@@ -12,10 +12,13 @@ Steps, each timed as one interaction of the real app (``streamlit.testing`` AppT
 The data come from :mod:`seal_core.data.synthetic` (recombined bundled texts, each pair distinct). A separate process
 fills a throw-away cache folder first (``SEAL_CACHE_DIR``): scores of both built-in RMs (synthetic numbers, keyed by
 the real models' cache keys: nothing here is a result) and the rule features of every text (computed per distinct
-response, which is all the rules read). Prints each interaction's seconds against the 5 s target, and the process's
-peak resident memory against 4 GB. Never run with your real cache folder: the script makes its own.
+response, which is all the rules read); then, as ``seal score`` and ``seal label`` on that file would, it builds the
+whole tables once, which leaves their snapshots (:mod:`seal_core.snapshots`) beside the caches. ``--no-snapshots``
+leaves only the per-text caches: the app then reads 643,200 cached scores and 321,600 cached labels itself. Prints
+each interaction's seconds against the 5 s target, and the process's peak resident memory against 4 GB. Never run
+with your real cache folder: the script makes its own.
 
-    python benchmarks/app_scale.py [--pairs 160800]
+    python benchmarks/app_scale.py [--pairs 160800] [--no-snapshots]
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def prefill(data: Path, n: int) -> None:
+def prefill(data: Path, n: int, snapshots: bool) -> None:
     """Write the synthetic file and fill the caches (run in a child process, so its memory is not counted)."""
     import numpy as np
 
@@ -66,6 +69,14 @@ def prefill(data: Path, n: int) -> None:
     by_response = dict(zip(distinct, rows))
     labels = {text_key(p, r): by_response[r] for p, r in zip(prompts, responses)}
     LabelCache().put_many(featurizer.key, labels)
+    if snapshots:  # what `seal score` and `seal label` leave behind: whole-table snapshots beside the caches
+        from seal_core.features import label_pairs
+        from seal_core.scoring import score_pairs
+
+        loaded = load_pairs(str(data), snapshot=True)
+        for m in list_models():
+            score_pairs(loaded.pairs, load_reward_model(m.name), cache=cache, content_key=loaded.content_key)
+        label_pairs(loaded.pairs, featurizer, cache=LabelCache(), content_key=loaded.content_key)
     print(f"prefill: {n:,} pairs written, {len(keys):,} scores x 2 RMs and rule features cached "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
 
@@ -74,17 +85,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=160_800)
     ap.add_argument("--work", default=None, help="folder to keep (and reuse) the data and caches; default: a new one")
+    ap.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="fill only the per-text caches (as if the app were the first to read the scores)",
+    )
     ap.add_argument("--prefill", default=None, help=argparse.SUPPRESS)  # internal: the child process
     args = ap.parse_args()
     if args.prefill:
-        prefill(Path(args.prefill), args.pairs)
+        prefill(Path(args.prefill), args.pairs, not args.no_snapshots)
         return
 
     work = Path(args.work or tempfile.mkdtemp(prefix="seal-app-scale-"))
     os.environ["SEAL_CACHE_DIR"] = str(work / "cache")
     data = work / "synthetic.parquet"
     if not data.exists():
-        subprocess.run([sys.executable, __file__, "--pairs", str(args.pairs), "--prefill", str(data)], check=True)
+        extra = ["--no-snapshots"] if args.no_snapshots else []
+        subprocess.run([sys.executable, __file__, "--pairs", str(args.pairs), "--prefill", str(data), *extra],
+                       check=True)  # fmt: skip
 
     from streamlit.testing.v1 import AppTest
 

@@ -24,6 +24,7 @@ import pandas as pd
 from seal_core.batching import plan_batches
 from seal_core.errors import SealInputError
 from seal_core.models.base import RewardModel
+from seal_core.snapshots import MIN_ROWS, Snapshots, snapshot_key
 from seal_core.storage import SQLiteStore, fill_cached, text_key, write_table
 
 __all__ = ["SCORE_COLUMNS", "CachedScore", "ScoreCache", "read_scores", "score_pairs", "score_texts", "write_scores"]
@@ -214,6 +215,7 @@ def score_pairs(
     cache: ScoreCache | None = None,
     batch_size: int | None = None,
     progress: ProgressFn | None = None,
+    content_key: str | None = None,
 ) -> pd.DataFrame:
     """Score both sides of every pair and return the Scores table (one row per pair).
 
@@ -222,6 +224,10 @@ def score_pairs(
     (``input_format, max_length, dtype``; ``model`` is id@revision), and ``in_sample``: the model that scored the
     pair was trained on it (as its card records; a cross-fitting model scores each training pair with the fold
     model that never saw it, so none is).
+
+    With a cache, a complete Scores table of at least :data:`seal_core.snapshots.MIN_ROWS` pairs is also saved
+    whole (:mod:`seal_core.snapshots`), so asking again for the same pairs and model reads one file;
+    ``content_key`` is the pairs' :func:`~seal_core.data.content_hash` when the caller already has it.
 
     Examples
     --------
@@ -239,6 +245,22 @@ def score_pairs(
     missing = {"pair_id", "prompt_chosen", "prompt_rejected", "chosen", "rejected"} - set(pairs.columns)
     if missing:
         raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
+    n = len(pairs)
+    snaps, snap_key = None, None
+    if cache is not None and n >= MIN_ROWS:
+        from seal_core.data import content_hash
+
+        snaps = Snapshots(cache.path.parent / "snapshots")
+        snap_key = snapshot_key("scores", content_key or content_hash(pairs), model.cache_key, *SCORE_COLUMNS)
+        if (hit := snaps.get(snap_key)) is not None and list(hit.columns) == SCORE_COLUMNS:
+            return hit
+    out = _score_pairs(pairs, model, cache=cache, batch_size=batch_size, progress=progress)
+    if snaps is not None:
+        snaps.put(snap_key, out)
+    return out
+
+
+def _score_pairs(pairs, model, *, cache, batch_size, progress) -> pd.DataFrame:
     n = len(pairs)
     offset, frames, in_sample = 0, [], np.zeros(n, dtype=bool)
     for sub, idx in model.route(pairs):  # one part, unless the model cross-fits (each training pair to its fold)

@@ -159,6 +159,7 @@ LAYERS = [
         "seal_core.safe_io",
         "seal_core.table_io",
         "seal_core.redact",
+        "seal_core.snapshots",
     ],
     ["seal_core.data"],
     ["seal_core.models", "seal_core.precision", "seal_core.batching"],

@@ -149,3 +149,44 @@ def test_describe_top_in_plain_words():
     t = feature_imprint(scores_from(f, r, "post"), f, post="post").table
     sentence = describe_top(t, "post")
     assert sentence.startswith("After training, responses with 'helpful' score 2.0") and "higher" in sentence
+
+
+@pytest.mark.parametrize("cov", ["cluster", "nonrobust"])
+def test_fast_paths_equal_plain_statsmodels_fits_on_the_explicit_designs(cov):
+    """The stacked difference (pseudo-inverse by block algebra), the shared-design fits and the closed-form VIFs
+    give what statsmodels gives on the explicit designs with string pair groups."""
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    f, r_pre = synthetic(n=300, seed=11)
+    r_post = r_pre + 0.7 * f.helpful.to_numpy() + np.random.default_rng(12).normal(0, 0.3, len(r_pre))
+    s = pd.concat([scores_from(f, r_pre, "a"), scores_from(f, r_post, "b")], ignore_index=True)
+    res = feature_imprint(s, f, pre="a", post="b", cov=cov, adjust="none")
+    cols = list(BETA)
+    d = f.sort_values(["pair_id", "side"]).reset_index(drop=True)
+    g = d.pair_id.to_numpy()
+    dm = lambda a: a - pd.DataFrame(a).groupby(g).transform("mean").to_numpy()  # noqa: E731
+    X = dm(d[cols].to_numpy(float))
+    ys = {}
+    for m, r in (("a", r_pre), ("b", r_post)):
+        y = scores_from(f, r).set_index("pair_id")
+        ys[m] = dm(np.where(d.side == "chosen", y.score_chosen.reindex(g), y.score_rejected.reindex(g))[:, None])[:, 0]
+    Z = np.block([[X, np.zeros_like(X)], [X, X]])
+    g2 = np.r_[g, g]
+    if cov == "cluster":
+        ref = sm.OLS(np.r_[ys["a"], ys["b"]], Z).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g2)[0]})
+    else:
+        model = sm.OLS(np.r_[ys["a"], ys["b"]], Z)
+        model.df_resid = float(len(Z) - 2 * len(set(g)) - 2 * len(cols))
+        ref = model.fit()
+    diff = res.table[res.table.role == "difference"].set_index("feature").loc[cols]
+    np.testing.assert_allclose(diff.coef, ref.params[len(cols) :], rtol=1e-9)
+    np.testing.assert_allclose(diff.se, ref.bse[len(cols) :], rtol=1e-9)
+    vif = res.vif.set_index("feature").loc[cols, "vif"]
+    np.testing.assert_allclose(vif, [variance_inflation_factor(X, k) for k in range(len(cols))], rtol=1e-9)
+
+
+def test_scores_that_repeat_a_pair_for_one_model_are_refused():
+    f, r = synthetic(n=50)
+    s = scores_from(f, r)
+    with pytest.raises(SealInputError, match="repeat a pair_id"):
+        feature_imprint(pd.concat([s, s.head(1)], ignore_index=True), f)

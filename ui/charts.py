@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from seal_core.glossary import GAMMA, REGIMES, ROLES
@@ -41,21 +42,38 @@ def resistance_bars(table: pd.DataFrame) -> alt.Chart:
     return (bars + errs + rule).properties(title="Alignment resistance (lower is better; dashed line = coin flip)")
 
 
-def margin_histogram(scores: pd.DataFrame) -> alt.FacetChart:
-    """Distribution of margins (chosen − rejected), one panel per RM (side by side, never overlaid), zero marked."""
+def margin_histogram(scores: pd.DataFrame, bins: int = 60) -> alt.FacetChart:
+    """Distribution of margins (chosen − rejected), one panel per RM (side by side, never overlaid), zero marked.
+
+    The counts are binned here (numpy), so the chart carries ``bins`` rows per RM whatever the number of pairs."""
     from seal_core.glossary import ROLES, short_model_name
 
     who = scores["role"].map(lambda r: ROLES[r].name if r in ROLES else None)
-    data = scores[["margin"]].assign(who=who.fillna(scores["model"].map(short_model_name)))
+    who = who.fillna(scores["model"].map(short_model_name))
+    margins = scores["margin"].to_numpy(dtype=float)
+    finite = np.isfinite(margins)
+    lo, hi = (float(margins[finite].min()), float(margins[finite].max())) if finite.any() else (-1.0, 1.0)
+    edges = np.linspace(min(lo, 0.0), max(hi, 0.0) + 1e-12, bins + 1)
+    frames = []
+    for name in pd.unique(who):
+        counts, _ = np.histogram(margins[finite & (who == name).to_numpy()], bins=edges)
+        frames.append(pd.DataFrame({"who": name, "start": edges[:-1], "end": edges[1:], "pairs": counts}))
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["who", "start", "end", "pairs"])
     order = [ROLES[r].name for r in ("pre", "post") if ROLES[r].name in set(data["who"])] or sorted(set(data["who"]))
     colors = alt.Scale(domain=[ROLES["pre"].name, ROLES["post"].name], range=["#d2691e", "#008080"])
     bars = (
         alt.Chart()
         .mark_bar()
         .encode(
-            x=alt.X("margin:Q", bin=alt.Bin(maxbins=60), title="Score margin (chosen − rejected)"),
-            y=alt.Y("count():Q", title="Pairs"),
+            x=alt.X("start:Q", title="Score margin (chosen − rejected)"),
+            x2="end:Q",
+            y=alt.Y("pairs:Q", title="Pairs"),
             color=alt.Color("who:N", scale=colors, legend=None),
+            tooltip=[
+                alt.Tooltip("start:Q", format=".3g", title="from"),
+                alt.Tooltip("end:Q", format=".3g", title="to"),
+                alt.Tooltip("pairs:Q", title="pairs"),
+            ],  # fmt: skip
         )
     )
     zero = alt.Chart().mark_rule(color="gray", strokeDash=[4, 4]).encode(x=alt.datum(0))

@@ -15,9 +15,17 @@ from ui.memo import Memo
 from ui.progress import progress
 
 
-@st.cache_data(max_entries=8, show_spinner="Loading the dataset…")
-def load_dataset(source: str | None, config: str | None, split: str, strict: bool) -> LoadResult:
-    return load_pairs(source or None, config=config or None, split=split, strict=strict)
+@st.cache_resource(max_entries=4, show_spinner="Loading the dataset…")
+def load_dataset(
+    source: str | None, config: str | None, split: str, strict: bool, stamp: tuple = ()
+) -> tuple[LoadResult, str]:
+    """The loaded dataset and its content key, shared by every session (never modified: pages slice it).
+
+    ``stamp`` (a local file's size and modification time) makes a changed file load again. Large local files are
+    parsed once and then read from a snapshot (:func:`seal_core.data.load_pairs` with ``snapshot=True``); the
+    content key is computed once here, not on every rerun."""
+    res = load_pairs(source or None, config=config or None, split=split, strict=strict, snapshot=True)
+    return res, res.content_key or content_hash(res.pairs)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the reward model…")
@@ -49,7 +57,7 @@ def get_scores(pairs: pd.DataFrame, rm: RewardModel, *, label: str = "", key: st
                 done / total if total else 1.0, text=f"Scoring with {label or rm.name}: {done:,}/{total:,} texts"
             )
 
-        scores = score_pairs(pairs, rm, cache=score_cache(), progress=progress)
+        scores = score_pairs(pairs, rm, cache=score_cache(), progress=progress, content_key=key)
         bar.empty()
         return scores
 
@@ -76,7 +84,7 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str, *, key: str | None =
 
     def compute() -> pd.DataFrame:
         with progress(f"Labelling the texts ({featurizer_name})") as update:
-            return label_pairs(pairs, featurizer, cache=label_cache(), progress=update)
+            return label_pairs(pairs, featurizer, cache=label_cache(), progress=update, content_key=key)
 
     return memo().get(("features", key or content_hash(pairs), featurizer.key), compute)
 

@@ -11,6 +11,8 @@ from seal_core.metrics.regimes import chance_level_note
 from ui.charts import GAMMA_NAMES, REGIME_NAMES, ROLE_NAMES, mosaic, share_bars
 from ui.sidebar import Context
 
+SHOWN = 2_000  # pairs listed in a drill-down table
+
 
 def draw_regimes(reg: RegimeAnalysis) -> None:
     """SEAL's Table 1 as bars and a sentence, and the ties."""
@@ -88,9 +90,12 @@ def draw_drilldown(ctx: Context, reg: RegimeAnalysis) -> None:
         g = c2.selectbox("γ", ["(any)", *GAMMA_NAMES], key="resist_drill_gamma",
                          format_func=lambda v: GAMMA_NAMES.get(v, v))  # fmt: skip
         cell = cell if g == "(any)" else cell[cell["gamma"] == g]
+    n_cell = len(cell)
+    cell = cell.head(SHOWN)  # a table of 160,800 rows helps nobody and takes seconds to send to the browser
     prompts = ctx.pairs.set_index("pair_id")["prompt_chosen"]
     cell = cell.assign(prompt=cell["pair_id"].map(prompts).str.slice(0, 120))
-    st.caption(f"{len(cell):,} pair(s).")
+    st.caption(f"{n_cell:,} pair(s)" + (f"; the first {SHOWN:,} are listed (narrow the slice in the sidebar to see "
+                                        "others)." if n_cell > SHOWN else "."))  # fmt: skip
     cols = [c for c in ("pair_id", "regime", "gamma", "margin_pre", "margin_post", "prompt") if c in cell]
     st.dataframe(pd.DataFrame(cell[cols]), hide_index=True)
     if len(cell):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -9,7 +11,7 @@ from functools import cached_property
 import pandas as pd
 import streamlit as st
 
-from seal_core.data import LoadResult, SliceSpec, content_hash, slice_pairs
+from seal_core.data import LoadResult, SliceSpec, slice_pairs
 from seal_core.errors import SealInputError
 from seal_core.models import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from ui import loaders
@@ -29,11 +31,15 @@ class Context:
     spec: SliceSpec
     rms: dict[str, RewardModel] = field(default_factory=dict)  # role label ("pre", "post") -> model
     notes: list[str] = field(default_factory=list)
+    loaded_key: str = ""  # content hash of the whole loaded table (computed once per load)
 
     @cached_property
     def pairs_key(self) -> str:
-        """Content hash of the slice (computed once per run), for memo keys."""
-        return content_hash(self.pairs)
+        """Content key of the slice, for memo and snapshot keys: the loaded table's content hash and the slice
+        spec (which determine the slice), so a rerun never hashes the texts again."""
+        if self.spec == SliceSpec():
+            return self.loaded_key
+        return hashlib.blake2b(f"{self.loaded_key}|{self.spec!r}".encode(), digest_size=12).hexdigest()
 
     @property
     def scores_key(self) -> tuple:
@@ -56,7 +62,7 @@ def context() -> Context:
     return st.session_state[CTX_KEY]
 
 
-def _dataset_controls() -> LoadResult:
+def _dataset_controls() -> tuple[LoadResult, str]:
     st.sidebar.header("Dataset")
     mode = st.sidebar.radio(
         "Source", ["Bundled hh-rlhf sample", "Local file", "Hugging Face dataset"], key="data_mode"
@@ -83,12 +89,21 @@ def _dataset_controls() -> LoadResult:
     try:
         if mode == "Local file" and source and uploaded is None:
             source = checked_path(source.strip())
-        return loaders.load_dataset(source.strip() if source else None, config, split, not lenient)
+        return loaders.load_dataset(source.strip() if source else None, config, split, not lenient, _stamp(source))
     except SealInputError as e:
         message = friendly(str(e), uploaded)
         st.sidebar.error(message)
         st.error(f"The dataset could not be loaded. {message}")
         st.stop()
+
+
+def _stamp(source: str | None) -> tuple:
+    """A local file's size and modification time (a changed file loads again); empty for anything else."""
+    try:
+        st_ = os.stat(source.strip()) if source else None
+    except (OSError, ValueError):
+        return ()
+    return (st_.st_size, st_.st_mtime_ns) if st_ else ()
 
 
 def _slice_controls(loaded: LoadResult) -> SliceSpec:
@@ -252,13 +267,16 @@ def render_sidebar() -> Context:
         _apply_preset()
     if not st.session_state.get("link_applied"):
         _apply_link()
-    loaded = _dataset_controls()
+    loaded, loaded_key = _dataset_controls()
     spec = _slice_controls(loaded)
     notes = list(loaded.warnings)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            pairs = slice_pairs(loaded.pairs, spec)
+            # the whole table as it is (shared, never modified) when nothing is filtered: no copy on each rerun
+            pairs = (
+                loaded.pairs if spec == SliceSpec() and len(loaded.pairs) >= 30 else slice_pairs(loaded.pairs, spec)
+            )
         notes += [str(w.message) for w in caught]
     except SealInputError as e:
         st.sidebar.error(str(e))
@@ -270,7 +288,7 @@ def render_sidebar() -> Context:
             rms[role] = loaders.load_rm(cfg)
         except SealInputError as e:
             st.sidebar.error(f"{role} RM: {e}")
-    ctx = Context(loaded=loaded, pairs=pairs, spec=spec, rms=rms, notes=notes)
+    ctx = Context(loaded=loaded, pairs=pairs, spec=spec, rms=rms, notes=notes, loaded_key=loaded_key)
     st.session_state[CTX_KEY] = ctx
     return ctx
 

@@ -24,7 +24,7 @@ def _load_slice(args: argparse.Namespace):
     problem plus the first 20) go to the console, which prints them once the work starts."""
     from seal_core.data import SliceSpec, load_pairs, slice_pairs, summarize_skipped
 
-    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient)
+    loaded = load_pairs(args.data, config=args.config, split=args.split, strict=not args.lenient, snapshot=True)
     summary = summarize_skipped(loaded.skipped)
     if summary.total and not len(loaded.pairs):
         kinds = "; ".join(f"{k}: {n:,}" for k, n in summary.by_kind.items())

@@ -17,6 +17,7 @@ plus any other columns of the input, kept as they are (renamed ``meta_<name>`` o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -72,6 +73,8 @@ class LoadResult:
         ``"hh-rlhf"`` or ``"trl"``.
     warnings : tuple of str
         Things worth telling the user that did not stop the load (identical pairs, empty responses).
+    content_key : str or None
+        :func:`content_hash` of ``pairs`` when the loader already computed it (large snapshotted files), else None.
     """
 
     pairs: pd.DataFrame
@@ -79,6 +82,7 @@ class LoadResult:
     source: str
     input_format: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    content_key: str | None = None
 
 
 def excerpt(value: Any, width: int = 24) -> str:
@@ -122,6 +126,7 @@ def load_pairs(
     restrict: bool = False,
     roots: Iterable[str | os.PathLike] | None = None,
     excerpts: bool = False,
+    snapshot: bool = False,
 ) -> LoadResult:
     """Load preference pairs from a local file, a Hugging Face dataset id, or the bundled sample.
 
@@ -148,6 +153,10 @@ def load_pairs(
     excerpts : bool, default False
         Add a short, truncated excerpt of the offending value to record errors (for the user's own upload).
         Otherwise messages name only the line, the field and the kind of problem.
+    snapshot : bool, default False
+        Keep the parsed table of a large local file (:data:`SNAPSHOT_MIN_BYTES` or more, loaded with no record
+        skipped) as a snapshot (:mod:`seal_core.snapshots`) keyed by the file's path, size and modification time
+        and these options, and read it from there next time (the app and the CLI set this).
 
     Returns
     -------
@@ -172,8 +181,35 @@ def load_pairs(
         else:
             check_regular_file(path)  # missing, a directory, a device or FIFO, or over the size limit: refused here
             name = name or path.name
+    if snapshot and path is not None and path != BUNDLED_SAMPLE and path.stat().st_size >= SNAPSHOT_MIN_BYTES:
+        return _load_snapshot(path, name=name, strict=strict, excerpts=excerpts)
     records = iter_file(path, strict) if path is not None else hub.iter_hub(str(source), config, split)
     return _build(records, name=name, strict=strict, excerpts=excerpts)
+
+
+SNAPSHOT_MIN_BYTES = 8 * 2**20
+_SNAPSHOT_VERSION = 1  # bump when parsing changes what a Pairs table holds
+
+
+def _load_snapshot(path: Path, *, name: str, strict: bool, excerpts: bool) -> LoadResult:
+    from seal_core.snapshots import Snapshots, snapshot_key
+
+    st = path.stat()
+    key = snapshot_key("pairs", path.resolve(), st.st_size, st.st_mtime_ns, name, strict, excerpts, _SNAPSHOT_VERSION)
+    snaps = Snapshots()
+    if (hit := snaps.get_with_meta(key)) is not None:
+        table, meta = hit
+        return LoadResult(table, pd.DataFrame([], columns=["where", "row_id", "reason", "kind"]), meta["source"],
+                          meta["input_format"], tuple(meta["warnings"]), content_key=meta["content_key"])  # fmt: skip
+    res = _build(iter_file(path, strict), name=name, strict=strict, excerpts=excerpts)
+    # only flat columns survive Parquet unchanged (a list in a metadata column would come back as an array)
+    flat = all(isinstance(t, pd.StringDtype) or t.kind in "biufM" for t in res.pairs.dtypes)
+    if res.skipped.empty and flat:
+        res = dataclasses.replace(res, content_key=content_hash(res.pairs))
+        meta = {"source": res.source, "input_format": res.input_format, "warnings": list(res.warnings),
+                "content_key": res.content_key}  # fmt: skip
+        snaps.put(key, res.pairs, meta)
+    return res
 
 
 def pairs_from_records(

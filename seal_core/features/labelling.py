@@ -13,6 +13,7 @@ import pandas as pd
 
 from seal_core.errors import SealInputError
 from seal_core.features.taxonomy import FeatureSpec
+from seal_core.snapshots import MIN_ROWS, Snapshots, snapshot_key
 from seal_core.storage import SQLiteStore, fill_cached, text_key
 
 __all__ = ["Featurizer", "LabelCache", "label_pairs"]
@@ -78,12 +79,16 @@ def label_pairs(
     cache: LabelCache | None = None,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    content_key: str | None = None,
 ) -> pd.DataFrame:
     """Label both sides of every pair; returns the Features table (one row per text).
 
     Each batch is committed to the cache as soon as it is labelled. A text the featurizer could not label (an LLM
     that kept failing) gets empty (NaN) features, is not cached, and is listed in ``result.attrs["failed"]``; the
     next run asks for it again.
+
+    With a cache, a complete Features table of at least :data:`seal_core.snapshots.MIN_ROWS` pairs is also saved
+    whole (:mod:`seal_core.snapshots`); ``content_key`` is the pairs' content hash when the caller has it.
 
     Examples
     --------
@@ -96,6 +101,22 @@ def label_pairs(
     missing = {"pair_id", "prompt_chosen", "prompt_rejected", "chosen", "rejected"} - set(pairs.columns)
     if missing:
         raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
+    snaps, snap_key = None, None
+    if cache is not None and len(pairs) >= MIN_ROWS:
+        from seal_core.data import content_hash
+
+        snaps = Snapshots(cache.path.parent / "snapshots")
+        snap_key = snapshot_key("features", content_key or content_hash(pairs), featurizer.key)
+        if (hit := snaps.get(snap_key)) is not None:
+            hit.attrs["failed"] = []
+            return hit
+    out = _label_pairs(pairs, featurizer, cache=cache, batch_size=batch_size, progress=progress)
+    if snaps is not None and not out.attrs["failed"]:
+        snaps.put(snap_key, out)
+    return out
+
+
+def _label_pairs(pairs, featurizer, *, cache, batch_size, progress) -> pd.DataFrame:
     prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
     responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]

@@ -47,9 +47,10 @@ def demean(a: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return out[:, 0] if flat else out
 
 
-def rank(a: np.ndarray) -> int:
+def rank(a: np.ndarray, *, n_rows: int | None = None) -> int:
     """``np.linalg.matrix_rank(a)`` for a tall matrix, from the singular values of its small R factor (the same
-    singular values, and the same tolerance: ``S.max() * max(a.shape) * eps``).
+    singular values, and the same tolerance: ``S.max() * max(a.shape) * eps``). Given ``n_rows``, ``a`` already is
+    the R factor (or columns of it) of a matrix with that many rows.
 
     Examples
     --------
@@ -57,10 +58,12 @@ def rank(a: np.ndarray) -> int:
     >>> rank(x), rank(np.column_stack([x, x[:, 0] + x[:, 1]]))
     (2, 2)
     """
-    if a.shape[0] <= a.shape[1]:
-        return int(np.linalg.matrix_rank(a))
-    s = np.linalg.svd(np.linalg.qr(a, mode="r"), compute_uv=False)
-    return int((s > s.max(initial=0.0) * max(a.shape) * np.finfo(float).eps).sum())
+    if n_rows is None:
+        if a.shape[0] <= a.shape[1]:
+            return int(np.linalg.matrix_rank(a))
+        n_rows, a = a.shape[0], np.linalg.qr(a, mode="r")
+    s = np.linalg.svd(a, compute_uv=False)
+    return int((s > s.max(initial=0.0) * max(n_rows, a.shape[1]) * np.finfo(float).eps).sum())
 
 
 def vifs(design: np.ndarray, columns: range | list[int], *, centered: bool) -> np.ndarray:
@@ -108,19 +111,68 @@ def fit_shared_design(
     """
     results, first = [], None
     for y in outcomes:
-        model = sm.OLS(y, Z, hasconst=hasconst)
-        if df_resid is not None:
-            model.df_resid = float(df_resid)
         if first is None:
+            model = sm.OLS(y, Z, hasconst=hasconst)
+            if df_resid is not None:
+                model.df_resid = float(df_resid)
             results.append(model.fit(cov_type=cov_type, cov_kwds=cov_kwds))
             first = model
             continue
-        for attr in ("pinv_wexog", "normalized_cov_params", "wexog_singular_values", "rank"):
-            setattr(model, attr, getattr(first, attr))
-        beta = np.dot(model.pinv_wexog, model.wendog)
         results.append(
-            OLSResults(
-                model, beta, normalized_cov_params=model.normalized_cov_params, cov_type=cov_type, cov_kwds=cov_kwds
-            )  # fmt: skip
-        )
+            fit_with_pinv(y, Z, first.pinv_wexog, first.normalized_cov_params, first.wexog_singular_values,
+                          first.rank, cov_type=cov_type, cov_kwds=cov_kwds, hasconst=hasconst, df_resid=df_resid)
+        )  # fmt: skip
     return results
+
+
+def fit_with_pinv(
+    y: np.ndarray, Z: np.ndarray, pinv: np.ndarray, normalized_cov: np.ndarray, singular_values: np.ndarray,
+    rank: int, *, cov_type: str = "nonrobust", cov_kwds: dict | None = None, hasconst: bool | None = None,
+    df_resid: float | None = None,
+) -> OLSResults:  # fmt: skip
+    """The statsmodels OLS result of ``y`` on ``Z`` given the design's pseudo-inverse, ``pinv @ pinv.T``, its
+    singular values and rank (what ``fit`` would compute first), built the way ``fit`` builds it.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> Z = rng.normal(size=(40, 3))
+    >>> y = Z @ [1.0, 0.0, -1.0] + rng.normal(size=40)
+    >>> P = np.linalg.pinv(Z)
+    >>> r = fit_with_pinv(y, Z, P, P @ P.T, np.linalg.svd(Z, compute_uv=False), 3, cov_type="HC1")
+    >>> bool(np.allclose(r.bse, sm.OLS(y, Z).fit(cov_type="HC1").bse, rtol=1e-10))
+    True
+    """
+    model = sm.OLS(y, Z, hasconst=hasconst)
+    if df_resid is not None:
+        model.df_resid = float(df_resid)
+    model.pinv_wexog, model.normalized_cov_params = pinv, normalized_cov
+    model.wexog_singular_values, model.rank = singular_values, rank
+    beta = np.dot(pinv, model.wendog)
+    return OLSResults(model, beta, normalized_cov_params=normalized_cov, cov_type=cov_type, cov_kwds=cov_kwds)
+
+
+def stacked_pinv(pinv: np.ndarray, normalized_cov: np.ndarray, singular_values: np.ndarray):
+    """Pseudo-inverse, ``pinv @ pinv.T`` and singular values of the stacked design ``[[X, 0], [X, X]]`` from those
+    of ``X`` (full column rank), by block algebra instead of a new SVD of a matrix twice as tall and wide.
+
+    With A = X'X: the stacked Gram matrix is [[2A, A], [A, A]], whose inverse is [[A⁻¹, −A⁻¹], [−A⁻¹, 2A⁻¹]]; so the
+    pseudo-inverse is [[P, 0], [−P, P]] with P = pinv(X), and the singular values are those of X times those of
+    [[1, 0], [1, 1]] (the golden ratio φ and 1/φ).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(3).normal(size=(30, 2))
+    >>> P = np.linalg.pinv(X)
+    >>> Ps, C, s = stacked_pinv(P, P @ P.T, np.linalg.svd(X, compute_uv=False))
+    >>> Z = np.block([[X, np.zeros_like(X)], [X, X]])
+    >>> bool(np.allclose(Ps, np.linalg.pinv(Z)) and np.allclose(s, np.linalg.svd(Z, compute_uv=False)))
+    True
+    """
+    k, n = pinv.shape
+    zeros = np.zeros((k, n))
+    stacked = np.block([[pinv, zeros], [-pinv, pinv]])
+    cov = np.block([[normalized_cov, -normalized_cov], [-normalized_cov, 2 * normalized_cov]])
+    phi = (1 + 5**0.5) / 2
+    values = np.sort(np.concatenate([singular_values * phi, singular_values / phi]))[::-1]
+    return stacked, cov, values

@@ -121,18 +121,23 @@ def _validate(scores, features, estimator, adjust, ci, cov, scale="raw"):
         raise SealInputError(f"features have {int(dup.sum())} duplicate (pair_id, side) rows; one row per text needed")
 
 
-def _long(scores_m: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
-    s = scores_m[["pair_id", "score_chosen", "score_rejected"]]
-    long = pd.concat(
-        [
-            s[["pair_id"]].assign(side="chosen", reward=s["score_chosen"].to_numpy()),
-            s[["pair_id"]].assign(side="rejected", reward=s["score_rejected"].to_numpy()),
-        ],
-        ignore_index=True,
-    )
-    merged = long.merge(feats, on=["pair_id", "side"], how="inner", validate="one_to_one")
-    complete = merged.groupby("pair_id")["side"].transform("size") == 2  # both texts labelled
-    return merged[complete].sort_values(["pair_id", "side"]).reset_index(drop=True)
+def _long(scores_m: pd.DataFrame, feats: pd.DataFrame, slots: np.ndarray, ids: pd.Index) -> pd.DataFrame:
+    """One model's texts with their reward and features, chosen then rejected for each pair (pairs in the
+    features' order), keeping only pairs labelled on both sides. ``slots[2 * code + is_rejected]`` is the features
+    row of a text (−1: none), ``code`` its pair id's position in ``ids``: joined on (pair_id, side), never by
+    position, with integer codes instead of string merges."""
+    if scores_m["pair_id"].duplicated().any():
+        raise SealInputError("scores repeat a pair_id for one model; one row per pair and model is needed")
+    code = ids.get_indexer(scores_m["pair_id"])
+    known = np.flatnonzero(code >= 0)
+    rows_c, rows_r = slots[2 * code[known]], slots[2 * code[known] + 1]
+    both = (rows_c >= 0) & (rows_r >= 0)  # both texts labelled
+    keep, rows_c, rows_r = known[both], rows_c[both], rows_r[both]
+    order = np.argsort(rows_c, kind="stable")
+    keep, rows = keep[order], np.column_stack([rows_c[order], rows_r[order]]).ravel()
+    reward = np.column_stack([scores_m["score_chosen"].to_numpy(float)[keep],
+                              scores_m["score_rejected"].to_numpy(float)[keep]]).ravel()  # fmt: skip
+    return feats.iloc[rows].reset_index(drop=True).assign(reward=reward)
 
 
 def _select_columns(X: pd.DataFrame, codes: np.ndarray | None) -> tuple[list[str], list[dict]]:
@@ -150,13 +155,15 @@ def _select_columns(X: pd.DataFrame, codes: np.ndarray | None) -> tuple[list[str
             dropped.append({"feature": c, "reason": "never differs between a pair's two texts"})
             continue
         keep.append(j)
-    # demeaning is linear, so a subset of the demeaned columns is the demeaned subset
+    # demeaning is linear, so a subset of the demeaned columns is the demeaned subset; and with one QR of the
+    # design (X = QR), any column subset X[:, S] has the singular values of R[:, S]: each rank check is k × k
     design = within if within is not None else np.column_stack([np.ones(len(values)), values])
     shift = 0 if within is not None else 1
+    r = np.linalg.qr(design, mode="r") if len(design) > design.shape[1] else design
     used: list[int] = []
     for j in keep:
-        cand = design[:, ([0] if shift else []) + [k + shift for k in [*used, j]]]
-        if _ols.rank(cand) < cand.shape[1]:
+        cols = ([0] if shift else []) + [k + shift for k in [*used, j]]
+        if _ols.rank(r[:, cols], n_rows=len(design)) < len(cols):
             names = ", ".join(str(X.columns[k]) for k in used) or "the intercept"
             dropped.append({"feature": X.columns[j], "reason": f"collinear with {names}"})
             continue
@@ -181,6 +188,23 @@ def _fit_all(ys: list[np.ndarray], X: np.ndarray, codes: np.ndarray, estimator: 
     elif fe:
         kwargs["df_resid"] = len(Z) - np.unique(codes).size - _ols.rank(Z)
     return _ols.fit_shared_design(Z, ys, **kwargs)
+
+
+def _stacked_pair_fe(pre_fit, post_fit, g_fe: np.ndarray, cov: str, n_groups: int):
+    """The stacked post − pre model with pair fixed effects, from the two per-RM fits on the same demeaned design:
+    its design is [[Xd, 0], [Xd, Xd]] (demeaning per (pair, RM) demeans each block as the per-RM fits did), so its
+    pseudo-inverse follows from theirs (:func:`seal_core.metrics._ols.stacked_pinv`) instead of a new SVD."""
+    Xd = pre_fit.model.exog
+    Z = np.block([[Xd, np.zeros_like(Xd)], [Xd, Xd]])
+    y = np.concatenate([pre_fit.model.endog, post_fit.model.endog])
+    m = pre_fit.model
+    pinv, ncp, values = _ols.stacked_pinv(m.pinv_wexog, m.normalized_cov_params, m.wexog_singular_values)
+    kwargs: dict = {"hasconst": False}
+    if cov == "cluster":
+        kwargs.update(cov_type="cluster", cov_kwds={"groups": g_fe % n_groups})
+    else:
+        kwargs["df_resid"] = len(Z) - np.unique(g_fe).size - 2 * int(m.rank)
+    return _ols.fit_with_pinv(y, Z, pinv, ncp, values, 2 * int(m.rank), **kwargs)
 
 
 def _rows(res, names, offset, alpha, adjust, meta) -> list[dict]:
@@ -277,7 +301,12 @@ def feature_imprint(
     notes: list[str] = []
 
     # one design for every model: the pairs scored by all of them and labelled on both sides
-    longs = {m: _long(scores[scores["model"] == m], feats) for m in models}
+    pair_code, ids = pd.factorize(feats["pair_id"])
+    slots = np.full(2 * len(ids), -1, dtype=np.int64)
+    side = feats["side"].to_numpy()
+    valid = np.flatnonzero((side == "chosen") | (side == "rejected"))
+    slots[2 * pair_code[valid] + (side[valid] == "rejected")] = valid
+    longs = {m: _long(scores[scores["model"] == m], feats, slots, pd.Index(ids)) for m in models}
     first = next(iter(longs.values()))["pair_id"].to_numpy()
     if not all(len(d) == len(first) and (d["pair_id"].to_numpy() == first).all() for d in longs.values()):
         common = pd.Index(first)
@@ -317,16 +346,19 @@ def feature_imprint(
         raise SealInputError(f"an RM gives every text the same score ({sd}); per-sd coefficients are undefined")
     reward = {m: d["reward"].to_numpy(float) / (sd[m] if scale == "sd" else 1.0) for m, d in longs.items()}
     rows: list[dict] = []
-    for m, res in zip(longs, _fit_all(list(reward.values()), X, codes, estimator, cov, n_groups)):
+    fits = dict(zip(longs, _fit_all(list(reward.values()), X, codes, estimator, cov, n_groups)))
+    for m, res in fits.items():
         rows += _rows(res, used, off, alpha, adjust, {"rm": m, "role": role_of.get(m), "n_pairs": n_pairs})
     if pre and post:
         # stacked: every feature and its interaction with "post", fixed effects per (pair, RM), clustered by pair
-        y = np.concatenate([reward[pre], reward[post]])
-        Z = np.vstack([np.hstack([X, np.zeros_like(X)]), np.hstack([X, X])])
         g_fe = np.concatenate([codes, codes + n_groups])
-        if estimator == "pooled_ols":
+        if estimator == "pair_fe":
+            res = _stacked_pair_fe(fits[pre], fits[post], g_fe, cov, n_groups)
+        else:
+            y = np.concatenate([reward[pre], reward[post]])
+            Z = np.vstack([np.hstack([X, np.zeros_like(X)]), np.hstack([X, X])])
             Z = np.column_stack([np.r_[np.zeros(len(X)), np.ones(len(X))], Z])  # the post dummy; then a constant
-        (res,) = _fit_all([y], Z, g_fe, estimator, cov, n_groups)
+            (res,) = _fit_all([y], Z, g_fe, estimator, cov, n_groups)
         off_d = (0 if estimator == "pair_fe" else 2) + len(used)
         rows += _rows(res, used, off_d, alpha, adjust, {"rm": f"{post} − {pre}", "role": "difference",
                                                         "n_pairs": n_pairs})  # fmt: skip
