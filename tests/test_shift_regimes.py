@@ -259,12 +259,12 @@ def test_pair_regression_drops_constant_and_collinear_terms_and_shares_the_desig
 def test_regressions_sharing_a_design_match_separate_statsmodels_fits_bit_for_bit():
     import statsmodels.api as sm
 
-    from seal_core.metrics.regression import _fit_shared_design
+    from seal_core.metrics._ols import fit_shared_design
 
     rng = np.random.default_rng(3)
     Z = sm.add_constant(rng.integers(0, 2, (400, 5)).astype(float))
     ys = [rng.normal(size=400), (rng.random(400) < 0.3).astype(float), rng.normal(size=400) * 10]
-    for shared, y in zip(_fit_shared_design(Z, ys), ys):
+    for shared, y in zip(fit_shared_design(Z, ys, cov_type="HC1", hasconst=True), ys):
         alone = sm.OLS(y, Z).fit(cov_type="HC1")
         for attr in ("params", "bse", "pvalues"):
             assert np.array_equal(getattr(shared, attr), getattr(alone, attr)), attr

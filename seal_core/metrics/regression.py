@@ -7,12 +7,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.regression.linear_model import OLSResults
 from statsmodels.stats.multitest import multipletests
 
 from seal_core.errors import SealInputError
 from seal_core.metrics._common import jsonable
+from seal_core.metrics._ols import fit_shared_design
 from seal_core.options import choose
 
 
@@ -126,7 +125,9 @@ def pair_regression(
         keep = [X.columns[j] for j in used]
         Z = _design(rows, used)
     frames = []
-    for label, res in zip(values, _fit_shared_design(Z, [v[ok] for v in values.values()])):
+    for label, res in zip(
+        values, fit_shared_design(Z, [v[ok] for v in values.values()], cov_type="HC1", hasconst=True)
+    ):
         p = res.pvalues[1:]
         p_adj = multipletests(p, method=method)[1] if method and len(p) else p
         lohi = res.conf_int(1 - ci)[1:]
@@ -134,24 +135,6 @@ def pair_regression(
                                     "ci_high": lohi[:, 1], "p": p, "p_adj": p_adj, "n_pairs": n,
                                     "outcome": label}))  # fmt: skip
     return PairRegression(table=pd.concat(frames, ignore_index=True), dropped=tuple(dropped), n_pairs=n)
-
-
-def _fit_shared_design(Z: np.ndarray, outcomes: list[np.ndarray]) -> list:
-    """OLS with HC1 SEs of each outcome on the same design ``Z``. The design's pseudo-inverse (the costly SVD) is
-    computed once by statsmodels' own ``fit`` and handed to the next models, which then build their results exactly
-    as ``fit`` would: the same numbers as separate ``sm.OLS(y, Z).fit(cov_type="HC1")`` calls, bit for bit."""
-    results, first = [], None
-    for y in outcomes:
-        model = sm.OLS(y, Z)
-        if first is None:
-            results.append(model.fit(cov_type="HC1"))
-            first = model
-            continue
-        for attr in ("pinv_wexog", "normalized_cov_params", "wexog_singular_values", "rank"):
-            setattr(model, attr, getattr(first, attr))
-        beta = np.dot(model.pinv_wexog, model.wendog)
-        results.append(OLSResults(model, beta, normalized_cov_params=model.normalized_cov_params, cov_type="HC1"))
-    return results
 
 
 def _design(rows: np.ndarray, columns) -> np.ndarray:
