@@ -190,3 +190,45 @@ def test_every_page_loads_on_edge_slices(app_server, page, query, browser_data):
     for path in each_page(page, f"{app_server.url}/?{query}"):
         assert not page.locator("[data-testid=stException]").count(), (path, query, error_texts(page))
         assert not error_texts(page), (path, query, error_texts(page))
+
+
+def test_presentation_mode_shows_one_finding_per_screen_without_controls(app_server, page):
+    visit(page, f"{app_server.url}/?present=1")
+    page.get_by_text(re.compile(r"Finding 1 of \d+")).first.wait_for(timeout=120_000)
+    total = int(re.search(r"of (\d+)", page.get_by_text(re.compile(r"Finding 1 of \d+")).first.inner_text()).group(1))
+    assert not page.locator("[data-testid=stSidebar]").is_visible()  # controls hidden
+    assert page.locator("[data-testid=stDataFrame]:visible").count() == 0  # technical tables hidden
+    if total > 1:
+        page.get_by_role("button", name="Next →").first.click()
+        page.get_by_text(f"Finding 2 of {total}").first.wait_for(timeout=60_000)
+        wait_ready(page)  # the rerun has replaced the stale buttons
+        page.locator("button:not([disabled])", has_text="← Previous").first.click()
+        page.get_by_text(f"Finding 1 of {total}").first.wait_for(timeout=60_000)
+        wait_ready(page)
+    assert not error_texts(page) and not page.js_errors and not page.dialogs
+
+
+def test_the_audit_report_renders_in_chromium_with_no_console_error_and_fetches_nothing(browser, tmp_path, sample):
+    from seal_core.cli import main
+
+    data = tmp_path / "pairs.jsonl"
+    sample.pairs.head(40)[["chosen_full", "rejected_full"]].rename(columns=lambda c: c.removesuffix("_full")).to_json(
+        data, orient="records", lines=True
+    )
+    out = tmp_path / "report.html"
+    assert main(["report", str(data), "--robustness-sample", "20", "--out", str(out)]) == 0
+    context = browser.new_context()
+    pg = context.new_page()
+    messages, errors, requests = [], [], []
+    pg.on("console", lambda m: messages.append((m.type, m.text)))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(out.as_uri())
+    pg.wait_for_load_state("load")
+    assert pg.locator("svg").count() >= 4  # the charts drew
+    assert pg.locator("h1").first.inner_text().strip()
+    assert [m for m in messages if m[0] == "error"] == [] and errors == []
+    assert [u for u in requests if not u.startswith("file:")] == []  # self-contained: nothing fetched
+    pdf = pg.pdf()  # prints (the print stylesheet applies) without failing
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    context.close()
