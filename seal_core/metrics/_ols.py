@@ -176,3 +176,39 @@ def stacked_pinv(pinv: np.ndarray, normalized_cov: np.ndarray, singular_values: 
     phi = (1 + 5**0.5) / 2
     values = np.sort(np.concatenate([singular_values * phi, singular_values / phi]))[::-1]
     return stacked, cov, values
+
+
+def fit_all(ys: list[np.ndarray], X: np.ndarray, codes: np.ndarray, estimator: str, cov: str, n_groups: int):
+    """Fit each outcome on the same design (pair fixed effects absorbed by demeaning, or pooled with an intercept).
+
+    Nonrobust SEs after demeaning count the absorbed fixed effects in the residual df (n_obs − n_groups − k), as the
+    dummy-variable regression does; cluster-robust SEs cluster by pair (``codes`` modulo the pairs)."""
+    fe = estimator == "pair_fe"
+    if fe:
+        Z = demean(X, codes)
+        ys = [demean(y, codes) for y in ys]
+    else:
+        Z = sm.add_constant(X, has_constant="add")
+    kwargs: dict = {"hasconst": not fe}
+    if cov == "cluster":
+        kwargs.update(cov_type="cluster", cov_kwds={"groups": codes % n_groups})
+    elif fe:
+        kwargs["df_resid"] = len(Z) - np.unique(codes).size - rank(Z)
+    return fit_shared_design(Z, ys, **kwargs)
+
+
+def stacked_pair_fe(pre_fit, post_fit, g_fe: np.ndarray, cov: str, n_groups: int):
+    """The stacked post − pre model with pair fixed effects, from the two per-RM fits on the same demeaned design:
+    its design is [[Xd, 0], [Xd, Xd]] (demeaning per (pair, RM) demeans each block as the per-RM fits did), so its
+    pseudo-inverse follows from theirs (:func:`stacked_pinv`) instead of a new SVD."""
+    Xd = pre_fit.model.exog
+    Z = np.block([[Xd, np.zeros_like(Xd)], [Xd, Xd]])
+    y = np.concatenate([pre_fit.model.endog, post_fit.model.endog])
+    m = pre_fit.model
+    pinv, ncp, values = stacked_pinv(m.pinv_wexog, m.normalized_cov_params, m.wexog_singular_values)
+    kwargs: dict = {"hasconst": False}
+    if cov == "cluster":
+        kwargs.update(cov_type="cluster", cov_kwds={"groups": g_fe % n_groups})
+    else:
+        kwargs["df_resid"] = len(Z) - np.unique(g_fe).size - 2 * int(m.rank)
+    return fit_with_pinv(y, Z, pinv, ncp, values, 2 * int(m.rank), **kwargs)

@@ -171,42 +171,6 @@ def _select_columns(X: pd.DataFrame, codes: np.ndarray | None) -> tuple[list[str
     return [X.columns[k] for k in used], dropped
 
 
-def _fit_all(ys: list[np.ndarray], X: np.ndarray, codes: np.ndarray, estimator: str, cov: str, n_groups: int):
-    """Fit each outcome on the same design (pair fixed effects absorbed by demeaning, or pooled with an intercept).
-
-    Nonrobust SEs after demeaning count the absorbed fixed effects in the residual df (n_obs − n_groups − k), as the
-    dummy-variable regression does; cluster-robust SEs cluster by pair (``codes`` modulo the pairs)."""
-    fe = estimator == "pair_fe"
-    if fe:
-        Z = _ols.demean(X, codes)
-        ys = [_ols.demean(y, codes) for y in ys]
-    else:
-        Z = sm.add_constant(X, has_constant="add")
-    kwargs: dict = {"hasconst": not fe}
-    if cov == "cluster":
-        kwargs.update(cov_type="cluster", cov_kwds={"groups": codes % n_groups})
-    elif fe:
-        kwargs["df_resid"] = len(Z) - np.unique(codes).size - _ols.rank(Z)
-    return _ols.fit_shared_design(Z, ys, **kwargs)
-
-
-def _stacked_pair_fe(pre_fit, post_fit, g_fe: np.ndarray, cov: str, n_groups: int):
-    """The stacked post − pre model with pair fixed effects, from the two per-RM fits on the same demeaned design:
-    its design is [[Xd, 0], [Xd, Xd]] (demeaning per (pair, RM) demeans each block as the per-RM fits did), so its
-    pseudo-inverse follows from theirs (:func:`seal_core.metrics._ols.stacked_pinv`) instead of a new SVD."""
-    Xd = pre_fit.model.exog
-    Z = np.block([[Xd, np.zeros_like(Xd)], [Xd, Xd]])
-    y = np.concatenate([pre_fit.model.endog, post_fit.model.endog])
-    m = pre_fit.model
-    pinv, ncp, values = _ols.stacked_pinv(m.pinv_wexog, m.normalized_cov_params, m.wexog_singular_values)
-    kwargs: dict = {"hasconst": False}
-    if cov == "cluster":
-        kwargs.update(cov_type="cluster", cov_kwds={"groups": g_fe % n_groups})
-    else:
-        kwargs["df_resid"] = len(Z) - np.unique(g_fe).size - 2 * int(m.rank)
-    return _ols.fit_with_pinv(y, Z, pinv, ncp, values, 2 * int(m.rank), **kwargs)
-
-
 def _rows(res, names, offset, alpha, adjust, meta) -> list[dict]:
     params, bse, pvalues = np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues)
     ci = np.asarray(res.conf_int(alpha))
@@ -346,19 +310,19 @@ def feature_imprint(
         raise SealInputError(f"an RM gives every text the same score ({sd}); per-sd coefficients are undefined")
     reward = {m: d["reward"].to_numpy(float) / (sd[m] if scale == "sd" else 1.0) for m, d in longs.items()}
     rows: list[dict] = []
-    fits = dict(zip(longs, _fit_all(list(reward.values()), X, codes, estimator, cov, n_groups)))
+    fits = dict(zip(longs, _ols.fit_all(list(reward.values()), X, codes, estimator, cov, n_groups)))
     for m, res in fits.items():
         rows += _rows(res, used, off, alpha, adjust, {"rm": m, "role": role_of.get(m), "n_pairs": n_pairs})
     if pre and post:
         # stacked: every feature and its interaction with "post", fixed effects per (pair, RM), clustered by pair
         g_fe = np.concatenate([codes, codes + n_groups])
         if estimator == "pair_fe":
-            res = _stacked_pair_fe(fits[pre], fits[post], g_fe, cov, n_groups)
+            res = _ols.stacked_pair_fe(fits[pre], fits[post], g_fe, cov, n_groups)
         else:
             y = np.concatenate([reward[pre], reward[post]])
             Z = np.vstack([np.hstack([X, np.zeros_like(X)]), np.hstack([X, X])])
             Z = np.column_stack([np.r_[np.zeros(len(X)), np.ones(len(X))], Z])  # the post dummy; then a constant
-            (res,) = _fit_all([y], Z, g_fe, estimator, cov, n_groups)
+            (res,) = _ols.fit_all([y], Z, g_fe, estimator, cov, n_groups)
         off_d = (0 if estimator == "pair_fe" else 2) + len(used)
         rows += _rows(res, used, off_d, alpha, adjust, {"rm": f"{post} − {pre}", "role": "difference",
                                                         "n_pairs": n_pairs})  # fmt: skip
