@@ -150,12 +150,26 @@ def error_texts(page) -> list[str]:
 
 
 def metric_values(page, label: str) -> list[str]:
-    """Values of the st.metric widgets whose label is ``label``, in page order."""
+    """Values of the st.metric widgets whose label is ``label``, in page order (stale ones left from the previous
+    run, which Streamlit keeps on screen until the rerun replaces them, are skipped)."""
     out = []
-    for m in page.locator("[data-testid=stMetric]").all():
+    for m in page.locator("[data-testid=stElementContainer]:not([data-stale=true]) [data-testid=stMetric]").all():
         if m.locator("[data-testid=stMetricLabel]").inner_text().strip() == label:
             out.append(m.locator("[data-testid=stMetricValue]").inner_text().strip())
     return out
+
+
+def wait_for_metrics(page, label: str, count: int, *, differ_from: list[str] | None = None, timeout_s: float = 120):
+    """Wait until exactly ``count`` fresh metrics labelled ``label`` are drawn (and, if given, differ from
+    ``differ_from``); return their values. A fragment can draw after the page's script has gone idle."""
+    deadline = time.monotonic() + timeout_s
+    values: list[str] = []
+    while time.monotonic() < deadline:
+        values = metric_values(page, label)
+        if len(values) == count and (differ_from is None or values != differ_from):
+            return values
+        time.sleep(0.25)
+    return values
 
 
 def nav_paths(page) -> list[str]:

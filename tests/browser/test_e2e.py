@@ -20,6 +20,7 @@ from .e2e_helpers import (
     go_to_page,
     metric_values,
     visit,
+    wait_for_metrics,
     wait_ready,
 )
 
@@ -44,11 +45,12 @@ def test_typing_in_the_live_editor_updates_the_scores(app_server, page):
     visit(page, f"{app_server.url}/editor?first=20")
     # the editor is a fragment: its metrics can arrive after the page's script has gone idle
     page.locator("[data-testid=stMetricLabel]", has_text="Score, chosen").nth(1).wait_for(timeout=120_000)
-    before = metric_values(page, "Score, chosen")
+    wait_ready(page)
+    before = wait_for_metrics(page, "Score, chosen", 2)
     assert len(before) == 2, before  # one per built-in RM
     _type_into(page, "Chosen by people (editable)", "You are an idiot and I will not help you. Go away.")
     wait_ready(page)
-    after = metric_values(page, "Score, chosen")
+    after = wait_for_metrics(page, "Score, chosen", 2, differ_from=before)
     assert len(after) == 2 and after != before, (before, after)
     assert page.get_by_text("Word diff, chosen response").count() == 1
     assert not error_texts(page)
@@ -117,7 +119,8 @@ async def _editor_session(browser, url: str, text: str) -> tuple[list[tuple], li
         await pg.locator("[data-testid=stCode]", has_text=f"Edit {i}:").first.wait_for()
         await _async_idle(pg)
         # every RM's metrics (two edits can round to the same 3 decimals under one RM)
-        values.append(tuple([await m.inner_text() for m in await pg.locator("[data-testid=stMetricValue]").all()]))
+        fresh = pg.locator("[data-testid=stElementContainer]:not([data-stale=true]) [data-testid=stMetricValue]")
+        values.append(tuple([await m.inner_text() for m in await fresh.all()]))
     errors = [await e.inner_text() for e in await pg.locator(ERROR_BOXES).all()]
     await context.close()
     return values, errors
