@@ -68,7 +68,8 @@ def main() -> None:
         compare(name, pairs)
     if args.write:
         meta = {
-            "what": "int8 (dynamic, Linear layers) vs float32 scores of the same pairs, no cache",
+            "what": "int8 (Linear layers: int8 weights, per-token int8 activations, 16 outlier channels in float32) "
+            "vs float32 scores of the same pairs, no cache",
             "data": f"bundled hh-rlhf sample, first {len(pairs)} pairs",
             "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),

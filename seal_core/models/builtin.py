@@ -121,8 +121,9 @@ class BTRewardModel(_LinearHeadRM):
     name = POST_NAME
 
     def __init__(self, config: RewardModelConfig, head_path: str | Path | None = None, encoder=None) -> None:
+        check_precision(config.precision)  # before building an encoder for it
         head = BTHead.load(head_path or SHIPPED_HEAD)
-        encoder = encoder or Encoder.shared()
+        encoder = encoder or Encoder.shared(config.precision)  # int8: the quantized encoder, as the pre-D model
         name = str(Path(head_path).resolve()) if head_path is not None else POST_NAME
         seed = None if head_path is not None else SEED_SCORES
         full = f"minilm-{encoder.revision[:8]}-head-{head.digest}"
