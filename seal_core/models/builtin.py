@@ -243,7 +243,7 @@ def _int8_lines(name: str) -> list[str]:
         return []
     return [
         f"  int8 (--precision int8) vs float32 on {record['meta']['data']}: {100 * m['preferences_kept']:.1f}% of "
-        f"preferences kept, Spearman of margins {m['spearman']:.3f}, max |Δscore| {m['max_abs_delta_score']:g}, "
+        f"preferences kept, Spearman of margins {m['spearman']:.4f}, max |Δscore| {m['max_abs_delta_score']:g}, "
         f"{m['speed_ratio']:.2f}× the float32 speed (targets: ≥ 98% kept, Spearman ≥ 0.98)",
         f"  reproduce: {record['meta']['reproduce']}",
     ]
