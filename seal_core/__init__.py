@@ -14,7 +14,7 @@ Importing this package has no side effects (no hub client, no torch import, no n
 
 from seal_core.data import BUNDLED_SAMPLE, LoadResult, SliceSpec, content_hash, load_pairs, slice_pairs
 from seal_core.errors import OfflineError, SealInputError
-from seal_core.features import LabelCache, get_featurizer, label_pairs, read_features
+from seal_core.features import LabelCache, LabelResult, get_featurizer, label_pairs, read_features
 from seal_core.models import RewardModel, RewardModelConfig, list_models, load_reward_model
 from seal_core.scoring import ScoreCache, read_scores, score_pairs, write_scores
 from seal_core.storage import write_table
@@ -22,6 +22,7 @@ from seal_core.storage import write_table
 __all__ = [
     "BUNDLED_SAMPLE",
     "LabelCache",
+    "LabelResult",
     "LoadResult",
     "OfflineError",
     "RewardModel",

@@ -219,14 +219,14 @@ def _compare(o: pd.DataFrame, p: pd.DataFrame, pert: pd.DataFrame, rm, name: str
 def _flips_and_pi(pairs, perturbed, rows, roles, featurizer, label_cache, tick):
     """Label the originals and every perturbed pair once; π per perturbation and RM from the label flips."""
     names = [n for n, spec in featurizer.specs.items() if spec.kind in ("bool", "sentiment")]
-    original = label_pairs(pairs, featurizer, cache=label_cache)
+    original = label_pairs(pairs, featurizer, cache=label_cache).features
     tick()
     labels, pis, notes = [original.assign(perturbation="original")], [], []
     for name, pert in perturbed.groupby("perturbation", sort=False):
         if not len(pert):
             tick()
             continue
-        changed = label_pairs(pert, featurizer, cache=label_cache)
+        changed = label_pairs(pert, featurizer, cache=label_cache).features
         tick()
         labels.append(changed.assign(perturbation=name))
         flips = flip_variables(original, changed, [n for n in names if n in changed])

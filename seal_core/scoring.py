@@ -245,19 +245,17 @@ def score_pairs(
     missing = {"pair_id", "prompt_chosen", "prompt_rejected", "chosen", "rejected"} - set(pairs.columns)
     if missing:
         raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
-    n = len(pairs)
-    snaps, snap_key = None, None
-    if cache is not None and n >= MIN_ROWS:
-        from seal_core.data import content_hash
 
-        snaps = Snapshots(cache.path.parent / "snapshots")
-        snap_key = snapshot_key("scores", content_key or content_hash(pairs), model.cache_key, *SCORE_COLUMNS)
-        if (hit := snaps.get(snap_key)) is not None and list(hit.columns) == SCORE_COLUMNS:
-            return hit
-    out = _score_pairs(pairs, model, cache=cache, batch_size=batch_size, progress=progress)
-    if snaps is not None:
-        snaps.put(snap_key, out)
-    return out
+    def build() -> pd.DataFrame:
+        return _score_pairs(pairs, model, cache=cache, batch_size=batch_size, progress=progress)
+
+    if cache is None or len(pairs) < MIN_ROWS:
+        return build()
+    from seal_core.data import content_hash
+
+    key = snapshot_key("scores", content_key or content_hash(pairs), model.cache_key, *SCORE_COLUMNS)
+    snaps = Snapshots(cache.path.parent / "snapshots")
+    return snaps.get_or_build(key, build, valid=lambda hit: list(hit.columns) == SCORE_COLUMNS)
 
 
 def _score_pairs(pairs, model, *, cache, batch_size, progress) -> pd.DataFrame:

@@ -218,7 +218,7 @@ def selfcheck(
         from seal_core.features import LabelCache, RulesFeaturizer, label_pairs
 
         pairs = load_pairs().pairs if pairs is None else pairs
-        features = label_pairs(pairs, RulesFeaturizer(), cache=LabelCache())
+        features = label_pairs(pairs, RulesFeaturizer(), cache=LabelCache()).features
     raw, design = _prepare(features.drop(columns=["labeler"], errors="ignore"), planted)
     rng = np.random.default_rng(seed)
     cols = list(planted.beta_post)

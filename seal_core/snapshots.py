@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +84,48 @@ class Snapshots:
             return None
         os.utime(path)  # recently used
         return table, meta
+
+    def get_or_build(
+        self,
+        key: str,
+        build: Callable[[], pd.DataFrame],
+        *,
+        valid: Callable[[pd.DataFrame], bool] | None = None,
+        keep: Callable[[pd.DataFrame], bool] | None = None,
+    ) -> pd.DataFrame:
+        """The snapshot under ``key``, or else ``build()``, saved under ``key`` when it is complete.
+
+        Parameters
+        ----------
+        key : str
+            From :func:`snapshot_key`.
+        build : callable
+            Builds the table from the per-text caches (the source of truth).
+        valid : callable, optional
+            A hit is used only when ``valid(table)`` (e.g. its columns are the current ones); otherwise it is rebuilt.
+        keep : callable, optional
+            A built table is saved only when ``keep(table)`` (e.g. no text failed).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> snaps, calls = Snapshots(tempfile.mkdtemp()), []
+        >>> def build():
+        ...     calls.append(1)
+        ...     return pd.DataFrame({"a": [1, 2]})
+        >>> snaps.get_or_build("t-1", build)["a"].tolist(), snaps.get_or_build("t-1", build)["a"].tolist(), len(calls)
+        ([1, 2], [1, 2], 1)
+        >>> _ = snaps.get_or_build("t-1", build, valid=lambda t: "b" in t)  # stale columns: rebuilt
+        >>> len(calls)
+        2
+        """
+        hit = self.get(key)
+        if hit is not None and (valid is None or valid(hit)):
+            return hit
+        table = build()
+        if keep is None or keep(table):
+            self.put(key, table)
+        return table
 
     def put(self, key: str, table: pd.DataFrame, meta: dict | None = None) -> None:
         """Save ``table`` (and a JSON-able ``meta``) under ``key`` atomically, then trim the folder to its limit."""

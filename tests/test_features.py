@@ -59,11 +59,11 @@ def test_features_table_contract_and_cache(sample, tmp_path):
             calls.append(len(responses))
             return super()._label(prompts, responses)
 
-    f = label_pairs(pairs, Counting(), cache=cache)
+    f = label_pairs(pairs, Counting(), cache=cache).features
     assert list(f.columns[:3]) == ["pair_id", "side", "labeler"] and len(f) == 20
     assert f.labeler.unique().tolist() == ["rules@1"]
     assert f.pair_id.tolist() == pairs.pair_id.tolist() * 2
-    again = label_pairs(pairs, Counting(), cache=LabelCache(tmp_path / "labels.sqlite"))
+    again = label_pairs(pairs, Counting(), cache=LabelCache(tmp_path / "labels.sqlite")).features
     assert calls == [20]  # the second run came from the cache
     assert again.equals(f)
     assert np.issubdtype(f["last_response_sentiment"].dtype, np.integer)
@@ -71,7 +71,7 @@ def test_features_table_contract_and_cache(sample, tmp_path):
 
 def test_identical_pair_gets_identical_labels():
     full = "\n\nHuman: hi\n\nAssistant: Hello there, friend!"
-    f = label_pairs(pairs_from_records([{"chosen": full, "rejected": full}]).pairs, RulesFeaturizer())
+    f = label_pairs(pairs_from_records([{"chosen": full, "rejected": full}]).pairs, RulesFeaturizer()).features
     assert f.iloc[0, 3:].tolist() == f.iloc[1, 3:].tolist()
 
 
@@ -102,8 +102,9 @@ def test_import_seal_taxonomy_joins_on_row_id_and_preference(sample, tmp_path):
     })  # fmt: skip
     path = tmp_path / "tax.csv"
     rows.to_csv(path, index=False)
-    f = import_seal_labels(path, pairs)
-    assert f.attrs["unmatched"] == 1  # row 99 is not in the pairs
+    imported = import_seal_labels(path, pairs)
+    f = imported.features
+    assert imported.unmatched == 1  # row 99 is not in the pairs
     by = f.set_index(["pair_id", "side"])
     pid5, pid0 = pairs.pair_id[5], pairs.pair_id[0]
     assert by.loc[(pid5, "rejected"), "last_response_is_helpful"] == 1

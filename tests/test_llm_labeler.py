@@ -117,7 +117,7 @@ PAIRS = pd.DataFrame({
 
 
 def test_labels_are_requested_validated_and_coded(llm):
-    f = label_pairs(PAIRS, featurizer(llm))
+    f = label_pairs(PAIRS, featurizer(llm)).features
     assert f["last_response_is_refusal"].tolist() == [1, 0, 0, 0, 1, 0]
     assert f["last_response_sentiment"].tolist() == [0, 0, -1, 0, 0, 0]
     assert f["topics"].iloc[0] == '["Human activities"]'
@@ -136,8 +136,8 @@ def test_labels_are_requested_validated_and_coded(llm):
 def test_each_failure_mode_is_retried(llm, failure):
     llm.script = [failure]
     lab = featurizer(llm, concurrency=1)
-    f = label_pairs(PAIRS.head(1), lab)
-    assert f.attrs["failed"] == [] and not f["last_response_is_refusal"].isna().any()
+    res = label_pairs(PAIRS.head(1), lab)
+    assert res.complete and not res.features["last_response_is_refusal"].isna().any()
     assert lab.requests_sent == 3  # one failed attempt, then both texts
 
 
@@ -145,15 +145,17 @@ def test_a_text_that_keeps_failing_is_reported_not_cached_and_retried_next_run(l
     llm.fail_texts = {"I hate this."}
     cache = LabelCache(tmp_path / "labels.sqlite")
     lab = featurizer(llm, max_retries=2)
-    f = label_pairs(PAIRS, lab, cache=cache)
-    assert len(f.attrs["failed"]) == 1 and f["last_response_is_refusal"].isna().sum() == 1
+    res = label_pairs(PAIRS, lab, cache=cache)
+    assert res.failed.to_dict("records") == [{"pair_id": "c", "side": "chosen"}]  # "I hate this."
+    assert res.features["last_response_is_refusal"].isna().sum() == 1
+    assert len(res.labelled()) == 5 and not res.labelled()["last_response_is_refusal"].isna().any()
     assert any("gave up after 3 attempts: server error 500" in m for m in lab.failures)
     assert "sk-test-secret" not in " ".join(lab.failures)
     llm.fail_texts = set()
     before = len(llm.requests)
     again = label_pairs(PAIRS, featurizer(llm), cache=cache)
     assert len(llm.requests) - before == 1  # only the missing text is asked again (resumed)
-    assert again.attrs["failed"] == [] and not again["last_response_is_refusal"].isna().any()
+    assert again.complete and not again.features["last_response_is_refusal"].isna().any()
 
 
 def test_concurrency_is_bounded(llm):

@@ -31,7 +31,7 @@ def test_shipped_rule_labels_equal_fresh_labels(sample):
     head = sample.pairs.sample(60, random_state=2)
     cache = LabelCache()
     assert warm_label_cache(cache, featurizer.key) == len(seed_labels(featurizer.key)) > 3000
-    warm = label_pairs(head, featurizer, cache=cache)
-    fresh = label_pairs(head, RulesFeaturizer())
+    warm = label_pairs(head, featurizer, cache=cache).features
+    fresh = label_pairs(head, RulesFeaturizer()).features
     assert warm.equals(fresh)
     assert warm_label_cache(cache, featurizer.key) == 0  # already there

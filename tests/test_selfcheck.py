@@ -22,7 +22,7 @@ FEW = 8  # enough to catch a planted bias
 def features(sample, tmp_path_factory):
     """Rule features of the first 400 bundled pairs (a small version of the full check)."""
     cache = LabelCache(tmp_path_factory.mktemp("labels") / "labels.sqlite")
-    return label_pairs(sample.pairs.head(400), RulesFeaturizer(), cache=cache)
+    return label_pairs(sample.pairs.head(400), RulesFeaturizer(), cache=cache).features
 
 
 @pytest.fixture(scope="module")

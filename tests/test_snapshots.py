@@ -95,10 +95,12 @@ def test_small_tables_are_not_snapshotted(tmp_path, sample, pair_rm_path):
 def test_label_pairs_snapshot_and_no_snapshot_of_a_partial_result(tmp_path, monkeypatch, sample):
     monkeypatch.setattr(labelling, "MIN_ROWS", 5)
     pairs = sample.pairs.head(6)
-    feats = label_pairs(pairs, RulesFeaturizer(), cache=LabelCache(tmp_path / "labels.sqlite"))
+    feats = label_pairs(pairs, RulesFeaturizer(), cache=LabelCache(tmp_path / "labels.sqlite")).features
+    key = snapshot_key("features", content_hash(pairs), RulesFeaturizer().key)
+    assert Snapshots(tmp_path / "snapshots").get(key) is not None
     again = label_pairs(pairs, RulesFeaturizer(), cache=LabelCache(tmp_path / "labels.sqlite"))
-    pd.testing.assert_frame_equal(again, feats)
-    assert again.attrs["failed"] == []
+    pd.testing.assert_frame_equal(again.features, feats)
+    assert again.complete
 
     class Failing(RulesFeaturizer):
         key = "failing-rules"
@@ -109,7 +111,7 @@ def test_label_pairs_snapshot_and_no_snapshot_of_a_partial_result(tmp_path, monk
             return out
 
     out = label_pairs(pairs, Failing(), cache=LabelCache(tmp_path / "labels.sqlite"))
-    assert len(out.attrs["failed"]) == 1
+    assert len(out.failed) == 1 and not out.complete
     key = snapshot_key("features", content_hash(pairs), "failing-rules")
     assert Snapshots(tmp_path / "snapshots").get(key) is None
 

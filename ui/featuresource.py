@@ -64,8 +64,9 @@ def _imported(ctx: Context, path: str) -> pd.DataFrame | None:
         except SealInputError as e:
             if "SEAL taxonomy file" not in str(e):
                 raise
-            feats = import_seal_labels(path, ctx.loaded.pairs)
-            st.caption(f"SEAL taxonomy file joined on (row_id, preference); {feats.attrs['unmatched']} row(s) matched "
+            imported = import_seal_labels(path, ctx.loaded.pairs)
+            feats = imported.features
+            st.caption(f"SEAL taxonomy file joined on (row_id, preference); {imported.unmatched} row(s) matched "
                        "no pair.")  # fmt: skip
     except SealInputError as e:
         st.error(str(e))
@@ -102,10 +103,10 @@ def _llm(ctx: Context, key: str) -> tuple[pd.DataFrame | None, tuple]:
             bar.progress(done / total if total else 1.0, text=f"Labelling: {done:,}/{total:,}")
 
     with user_errors("LLM labelling failed"):
-        feats = label_pairs(ctx.pairs, featurizer, cache=cache, progress=progress)
-    failed = feats.attrs.get("failed", [])
+        result = label_pairs(ctx.pairs, featurizer, cache=cache, progress=progress)
+    failed = len(result.failed)
     if failed:
-        st.warning(f"{len(failed)} text(s) could not be labelled and are left out; press the button again "
+        st.warning(f"{failed} text(s) could not be labelled and are left out; press the button again "
                    "to retry only those.")  # fmt: skip
-        feats = feats.dropna(subset=["last_response_is_helpful"])
-    return feats, ("llm", featurizer.key, ctx.pairs_key, len(failed))
+    feats = result.labelled()
+    return feats, ("llm", featurizer.key, ctx.pairs_key, failed)

@@ -84,7 +84,7 @@ def get_features(pairs: pd.DataFrame, featurizer_name: str, *, key: str | None =
 
     def compute() -> pd.DataFrame:
         with progress(f"Labelling the texts ({featurizer_name})") as update:
-            return label_pairs(pairs, featurizer, cache=label_cache(), progress=update, content_key=key)
+            return label_pairs(pairs, featurizer, cache=label_cache(), progress=update, content_key=key).features
 
     return memo().get(("features", key or content_hash(pairs), featurizer.key), compute)
 

@@ -83,10 +83,10 @@ def _cmd_label(args: argparse.Namespace) -> int:
                 print("nothing sent")
                 return 1
     with args.console.progress(f"labelling ({featurizer.key})") as progress:
-        feats = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
-    failed = feats.attrs.get("failed", [])
+        result = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
+    feats, failed = result.features, len(result.failed)
     if failed:
-        print(f"warning: {len(failed)} text(s) could not be labelled (their features are empty); every other label "
+        print(f"warning: {failed} text(s) could not be labelled (their features are empty); every other label "
               "is cached, so re-running the same command asks only for these", file=sys.stderr)  # fmt: skip
         for message in getattr(featurizer, "failures", [])[:10]:
             print(f"  {message}", file=sys.stderr)

@@ -10,8 +10,8 @@
 =========================  ==========================================================================
 """
 
-from seal_core.features.labelling import Featurizer, LabelCache, label_pairs
-from seal_core.features.labels_io import import_seal_labels, labeler_agreement, read_features
+from seal_core.features.labelling import Featurizer, LabelCache, LabelResult, label_pairs
+from seal_core.features.labels_io import ImportedLabels, import_seal_labels, labeler_agreement, read_features
 from seal_core.features.llm import EndpointConfig, LLMFeaturizer
 from seal_core.features.registry import FEATURIZERS, get_featurizer
 from seal_core.features.rules import RulesFeaturizer, rules_quality
@@ -37,8 +37,10 @@ __all__ = [
     "EndpointConfig",
     "FeatureSpec",
     "Featurizer",
+    "ImportedLabels",
     "LLMFeaturizer",
     "LabelCache",
+    "LabelResult",
     "RulesFeaturizer",
     "code_value",
     "feature_roles",

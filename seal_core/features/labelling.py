@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from seal_core.features.taxonomy import FeatureSpec
 from seal_core.snapshots import MIN_ROWS, Snapshots, snapshot_key
 from seal_core.storage import SQLiteStore, fill_cached, text_key
 
-__all__ = ["Featurizer", "LabelCache", "label_pairs"]
+__all__ = ["Featurizer", "LabelCache", "LabelResult", "label_pairs"]
 
 
 class Featurizer:
@@ -72,6 +73,48 @@ def _clean(value):
     return value
 
 
+def _no_rows() -> pd.DataFrame:
+    return pd.DataFrame({"pair_id": pd.Series(dtype=str), "side": pd.Series(dtype=str)})
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """What :func:`label_pairs` returns: the Features table and the texts that could not be labelled.
+
+    Attributes
+    ----------
+    features : DataFrame
+        The Features table, one row per text (``pair_id, side, labeler`` and one column per feature). A text that
+        could not be labelled has empty (NaN) features.
+    failed : DataFrame
+        The rows (``pair_id, side``) of the texts that could not be labelled; empty when every text was. They are
+        not cached, so labelling again asks only for these.
+
+    Examples
+    --------
+    >>> feats = pd.DataFrame({"pair_id": ["a", "a"], "side": ["chosen", "rejected"], "helpful": [1.0, None]})
+    >>> res = LabelResult(feats, failed=pd.DataFrame({"pair_id": ["a"], "side": ["rejected"]}))
+    >>> res.complete, len(res.failed), res.labelled()["side"].tolist()
+    (False, 1, ['chosen'])
+    """
+
+    features: pd.DataFrame
+    failed: pd.DataFrame = field(default_factory=_no_rows)
+
+    @property
+    def complete(self) -> bool:
+        """True when every text was labelled."""
+        return self.failed.empty
+
+    def labelled(self) -> pd.DataFrame:
+        """The Features table without the rows of texts that could not be labelled."""
+        if self.failed.empty:
+            return self.features
+        rows = pd.MultiIndex.from_frame(self.features[["pair_id", "side"]])
+        bad = pd.MultiIndex.from_frame(self.failed[["pair_id", "side"]])
+        return self.features[~rows.isin(bad)].reset_index(drop=True)
+
+
 def label_pairs(
     pairs: pd.DataFrame,
     featurizer: Featurizer,
@@ -80,11 +123,11 @@ def label_pairs(
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     content_key: str | None = None,
-) -> pd.DataFrame:
-    """Label both sides of every pair; returns the Features table (one row per text).
+) -> LabelResult:
+    """Label both sides of every pair; returns the Features table (one row per text) and what failed.
 
     Each batch is committed to the cache as soon as it is labelled. A text the featurizer could not label (an LLM
-    that kept failing) gets empty (NaN) features, is not cached, and is listed in ``result.attrs["failed"]``; the
+    that kept failing) gets empty (NaN) features, is not cached, and is listed in :attr:`LabelResult.failed`; the
     next run asks for it again.
 
     With a cache, a complete Features table of at least :data:`seal_core.snapshots.MIN_ROWS` pairs is also saved
@@ -94,29 +137,30 @@ def label_pairs(
     --------
     >>> from seal_core.data import load_pairs
     >>> from seal_core.features import RulesFeaturizer
-    >>> feats = label_pairs(load_pairs().pairs.head(3), RulesFeaturizer())
-    >>> feats[["pair_id", "side", "labeler"]].shape, sorted(feats.side.unique())
-    ((6, 3), ['chosen', 'rejected'])
+    >>> res = label_pairs(load_pairs().pairs.head(3), RulesFeaturizer())
+    >>> res.features[["pair_id", "side", "labeler"]].shape, sorted(res.features.side.unique()), res.complete
+    ((6, 3), ['chosen', 'rejected'], True)
     """
     missing = {"pair_id", "prompt_chosen", "prompt_rejected", "chosen", "rejected"} - set(pairs.columns)
     if missing:
         raise SealInputError(f"the pairs table lacks column(s) {sorted(missing)}; load it with seal_core.load_pairs")
-    snaps, snap_key = None, None
-    if cache is not None and len(pairs) >= MIN_ROWS:
-        from seal_core.data import content_hash
 
-        snaps = Snapshots(cache.path.parent / "snapshots")
-        snap_key = snapshot_key("features", content_key or content_hash(pairs), featurizer.key)
-        if (hit := snaps.get(snap_key)) is not None:
-            hit.attrs["failed"] = []
-            return hit
-    out = _label_pairs(pairs, featurizer, cache=cache, batch_size=batch_size, progress=progress)
-    if snaps is not None and not out.attrs["failed"]:
-        snaps.put(snap_key, out)
-    return out
+    if cache is None or len(pairs) < MIN_ROWS:
+        return _label_pairs(pairs, featurizer, cache=cache, batch_size=batch_size, progress=progress)
+    from seal_core.data import content_hash
+
+    built: list[LabelResult] = []
+
+    def build() -> pd.DataFrame:
+        built.append(_label_pairs(pairs, featurizer, cache=cache, batch_size=batch_size, progress=progress))
+        return built[0].features
+
+    key = snapshot_key("features", content_key or content_hash(pairs), featurizer.key)
+    table = Snapshots(cache.path.parent / "snapshots").get_or_build(key, build, keep=lambda _: built[0].complete)
+    return built[0] if built else LabelResult(table)  # a snapshot is only ever saved when every text was labelled
 
 
-def _label_pairs(pairs, featurizer, *, cache, batch_size, progress) -> pd.DataFrame:
+def _label_pairs(pairs, featurizer, *, cache, batch_size, progress) -> LabelResult:
     prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
     responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
     keys = [text_key(p, r) for p, r in zip(prompts, responses)]
@@ -149,8 +193,11 @@ def _label_pairs(pairs, featurizer, *, cache, batch_size, progress) -> pd.DataFr
         "labeler": featurizer.key,
     })  # fmt: skip
     out = pd.concat([head, table.reset_index(drop=True)], axis=1)
-    out.attrs["failed"] = failed
-    return out
+    if not failed:
+        return LabelResult(out)
+    failed_keys = set(failed)
+    bad = np.array([k in failed_keys for k in keys])
+    return LabelResult(out, failed=out.loc[bad, ["pair_id", "side"]].reset_index(drop=True))
 
 
 def _isnan(v) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from seal_core.errors import SealInputError
 from seal_core.features.taxonomy import SEAL_KEYS, code_value, regression_columns
 from seal_core.table_io import read_table
 
-__all__ = ["import_seal_labels", "labeler_agreement", "read_features"]
+__all__ = ["ImportedLabels", "import_seal_labels", "labeler_agreement", "read_features"]
 
 
 def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFrame:
@@ -49,11 +50,27 @@ def read_features(path: str | Path, *, labeler: str | None = None) -> pd.DataFra
     return df.reset_index(drop=True)
 
 
-def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ImportedLabels:
+    """What :func:`import_seal_labels` returns.
+
+    Attributes
+    ----------
+    features : DataFrame
+        The Features table (``pair_id, side, labeler`` and the label keys the file has).
+    unmatched : int
+        Rows of the file that match no pair of the dataset (dropped).
+    """
+
+    features: pd.DataFrame
+    unmatched: int = 0
+
+
+def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | None = None) -> ImportedLabels:
     """Import labels in SEAL's taxonomy format (``row_id, preference, <keys>``) as a Features table.
 
     Rows are joined to ``pairs`` on (``row_id``, ``preference``) → (``pair_id``, ``side``), never by position.
-    Rows that match no pair are dropped and counted in ``attrs["unmatched"]``.
+    Rows that match no pair are dropped and counted in :attr:`ImportedLabels.unmatched`.
 
     Examples
     --------
@@ -63,7 +80,7 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
     >>> pd.DataFrame({"row_id": [1, 0, 7], "preference": ["chosen", "rejected", "chosen"],
     ...               "last_response_is_helpful": [True, False, True]}).to_csv(path, index=False)
     >>> out = import_seal_labels(path, pairs)
-    >>> out[["pair_id", "side", "last_response_is_helpful"]].values.tolist(), out.attrs["unmatched"]
+    >>> out.features[["pair_id", "side", "last_response_is_helpful"]].values.tolist(), out.unmatched
     ([['p1', 'chosen', 1], ['p0', 'rejected', 0]], 1)
     """
     path = Path(path)
@@ -96,8 +113,7 @@ def import_seal_labels(path: str | Path, pairs: pd.DataFrame, *, labeler: str | 
         raise SealInputError(f"{path.name}: {int(dup.sum())} duplicate (row_id, preference) rows")
     merged.insert(2, "labeler", labeler or f"import:{path.name}")
     result = merged[["pair_id", "side", "labeler", *keys]].reset_index(drop=True)
-    result.attrs["unmatched"] = int(len(out) - len(merged))
-    return result
+    return ImportedLabels(result, unmatched=int(len(out) - len(merged)))
 
 
 def labeler_agreement(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

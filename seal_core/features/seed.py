@@ -56,7 +56,7 @@ def write_seed_labels(path: Path = SEED_LABELS) -> Path:
 
     pairs = load_pairs().pairs
     featurizer = RulesFeaturizer()
-    feats = label_pairs(pairs, featurizer)
+    feats = label_pairs(pairs, featurizer).features
     prompts = pairs["prompt_chosen"].tolist() + pairs["prompt_rejected"].tolist()
     responses = pairs["chosen"].tolist() + pairs["rejected"].tolist()
     cols = [c for c in feats.columns if c not in ("pair_id", "side", "labeler")]

@@ -54,9 +54,7 @@ def run_audit(
     features = None
     if featurizer is not None:
         say(f"labelling {2 * len(pairs):,} texts with {featurizer.key}")
-        features = label_pairs(pairs, featurizer, cache=label_cache)
-        if features.attrs.get("failed"):
-            features = features.dropna()
+        features = label_pairs(pairs, featurizer, cache=label_cache).labelled()
     robustness = None
     if robustness_sample:
         sample = pairs.sample(robustness_sample, random_state=seed) if len(pairs) > robustness_sample else pairs
