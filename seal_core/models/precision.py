@@ -22,7 +22,10 @@ projections most, once the channel outliers are handled), and keeping the FFN ou
 third of the int8 matrix products on a DeBERTa. Per-token scales plus float32 outlier channels bring every Linear's
 activation error down to about its weight-quantization error, with no calibration data and no model-specific rule.
 Remaining costs: one pass over each Linear's input to find its scales and outlier channels, one over its output to
-rescale it, and a float32 copy of the weights (to compute the outlier channels).
+rescale it, and a float32 copy of the weights (to compute the outlier channels). The int8 kernel runs in blocks of
+:data:`CHUNK_ROWS` tokens, each rescaled in place into the output (which already holds the bias and the outlier
+product) while it is still in cache; the outlier channels are still chosen over the whole batch, so blocking changes
+no score beyond float rounding.
 
 In torch 2.13 the ``torch.ao`` quantization API is marked deprecated in favour of torchao, but torchao (0.18) runs its
 int8 dynamic-activation config on CPU through generic tensor-subclass ops unless the model is compiled with
