@@ -82,6 +82,8 @@ def main() -> None:
         "--int8-rounds", type=int, default=3, help="alternating float32/int8 rounds (median ratio printed)"
     )
     args = ap.parse_args()
+    if args.int8_rounds < 1:
+        ap.error(f"--int8-rounds must be 1 or more, got {args.int8_rounds}")
     dtype = args.dtype or ("float32" if args.device == "cpu" else "bfloat16")
 
     path = build_tiny_pair_rm(

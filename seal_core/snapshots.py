@@ -106,6 +106,11 @@ class Snapshots:
         keep : callable, optional
             A built table is saved only when ``keep(table)`` (e.g. no text failed).
 
+        Returns
+        -------
+        DataFrame
+            The snapshot, or the table ``build`` returned.
+
         Examples
         --------
         >>> import tempfile

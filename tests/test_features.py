@@ -9,6 +9,7 @@ from seal_core.errors import SealInputError
 from seal_core.features import (
     RULE_FEATURES,
     LabelCache,
+    LabelResult,
     RulesFeaturizer,
     feature_roles,
     get_featurizer,
@@ -148,3 +149,15 @@ def test_agreement_joins_on_keys_and_reports_kappa():
     assert t.loc["g", "kappa"] == pytest.approx(0.0)
     with pytest.raises(SealInputError, match="share no feature"):
         labeler_agreement(a[["pair_id", "side", "f"]], b[["pair_id", "side", "g"]].rename(columns={"g": "h"}))
+
+
+def test_label_result_checks_its_tables_and_drops_exactly_the_failed_rows():
+    feats = pd.DataFrame({"pair_id": ["a", "a", "b", "b"], "side": ["chosen", "rejected"] * 2, "x": [1, None, 2, 3]})
+    res = LabelResult(feats, failed=pd.DataFrame({"pair_id": ["a"], "side": ["rejected"]}))
+    assert not res.complete and res.labelled()[["pair_id", "side"]].values.tolist() == [
+        ["a", "chosen"], ["b", "chosen"], ["b", "rejected"]]  # fmt: skip
+    assert LabelResult(feats).complete and LabelResult(feats).labelled() is feats
+    with pytest.raises(SealInputError, match="LabelResult.failed must be a table with pair_id and side"):
+        LabelResult(feats, failed=pd.DataFrame({"pair_id": ["a"]}))
+    with pytest.raises(SealInputError, match="LabelResult.features"):
+        LabelResult(None)

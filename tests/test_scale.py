@@ -99,6 +99,30 @@ def test_int8_handles_outlier_channels_and_tokens_that_plain_dynamic_quantizatio
     assert ours < 0.005 and ours < no_split / 4 and ours < plain_err / 10, (ours, no_split, plain_err)
 
 
+def test_int8_blocks_biasless_layers_and_grad_mode_match_one_pass():
+    import torch
+
+    from seal_core.models import precision
+
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.LayerNorm(256), torch.nn.Linear(256, 64, bias=False)).eval()
+    x = _outlier_batch(torch, tokens=3 * precision.CHUNK_ROWS + 5)  # several row blocks, the last one partial
+    with torch.inference_mode():
+        ref = net(x)
+    q = quantize_int8(net)
+    out = q(x)  # grad mode, after a layer with parameters: the input requires grad
+    assert not out.requires_grad and out.shape == ref.shape
+    one_block = float("inf")
+    try:
+        precision.CHUNK_ROWS, saved = 10**9, precision.CHUNK_ROWS
+        with torch.inference_mode():
+            one_block = q(x)
+    finally:
+        precision.CHUNK_ROWS = saved
+    assert torch.allclose(out, one_block, atol=1e-5)  # blocking changes nothing beyond float rounding
+    assert _rel_err(torch, out, ref) < 0.01
+
+
 def test_int8_leaves_linear_subclasses_alone():
     import torch
 

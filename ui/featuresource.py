@@ -106,7 +106,7 @@ def _llm(ctx: Context, key: str) -> tuple[pd.DataFrame | None, tuple]:
         result = label_pairs(ctx.pairs, featurizer, cache=cache, progress=progress)
     failed = len(result.failed)
     if failed:
-        st.warning(f"{failed} text(s) could not be labelled and are left out; press the button again "
+        st.warning(f"{failed} row(s) could not be labelled and are left out; press the button again "
                    "to retry only those.")  # fmt: skip
     feats = result.labelled()
     return feats, ("llm", featurizer.key, ctx.pairs_key, failed)

@@ -86,7 +86,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         result = label_pairs(pairs, featurizer, cache=LabelCache(), progress=progress)
     feats, failed = result.features, len(result.failed)
     if failed:
-        print(f"warning: {failed} text(s) could not be labelled (their features are empty); every other label "
+        print(f"warning: {failed} row(s) could not be labelled (their features are empty); every other label "
               "is cached, so re-running the same command asks only for these", file=sys.stderr)  # fmt: skip
         for message in getattr(featurizer, "failures", [])[:10]:
             print(f"  {message}", file=sys.stderr)

@@ -2,11 +2,11 @@
 
 =========================  ==========================================================================
 :mod:`.taxonomy`           SEAL's keys, the rules' features, roles (target/spoiler) and SEAL's coding
-:mod:`.labelling`          the :class:`Featurizer` interface, :class:`LabelCache`, :func:`label_pairs`
+:mod:`.labelling`          :class:`Featurizer`, :class:`LabelCache`, :func:`label_pairs` → :class:`LabelResult`
 :mod:`.rules`              the offline ``rules`` labeler and its quality against hand labels
 :mod:`.llm`                SEAL's LM labeler through an OpenAI-compatible endpoint
 :mod:`.registry`           :func:`get_featurizer` by name
-:mod:`.labels_io`          read Features tables, import SEAL's taxonomy files, compare two labelers
+:mod:`.labels_io`          read Features tables, import SEAL's taxonomy files (:class:`ImportedLabels`), compare labelers
 =========================  ==========================================================================
 """
 

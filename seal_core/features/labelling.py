@@ -101,13 +101,25 @@ class LabelResult:
     features: pd.DataFrame
     failed: pd.DataFrame = field(default_factory=_no_rows)
 
+    def __post_init__(self) -> None:
+        for name in ("features", "failed"):
+            table = getattr(self, name)
+            if not isinstance(table, pd.DataFrame) or {"pair_id", "side"} - set(table.columns):
+                raise SealInputError(f"LabelResult.{name} must be a table with pair_id and side columns")
+
     @property
     def complete(self) -> bool:
         """True when every text was labelled."""
         return self.failed.empty
 
     def labelled(self) -> pd.DataFrame:
-        """The Features table without the rows of texts that could not be labelled."""
+        """The Features table without the rows of texts that could not be labelled.
+
+        Returns
+        -------
+        DataFrame
+            ``features`` itself when every text was labelled, else a copy without the rows in ``failed``.
+        """
         if self.failed.empty:
             return self.features
         rows = pd.MultiIndex.from_frame(self.features[["pair_id", "side"]])

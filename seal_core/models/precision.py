@@ -168,7 +168,7 @@ def _int8_linear_class():
 
         def forward(self, x):
             shape = x.shape
-            x = x.reshape(-1, self.in_features)
+            x = x.detach().reshape(-1, self.in_features)  # int8 kernels have no gradient; out= needs no autograd
             out = x.new_empty(x.shape[0], self.out_features)
             if not x.shape[0]:
                 return out.reshape(*shape[:-1], self.out_features)
