@@ -148,7 +148,7 @@ def test_describe_top_in_plain_words():
     f, r = synthetic()
     t = feature_imprint(scores_from(f, r, "post"), f, post="post").table
     sentence = describe_top(t, "post")
-    assert sentence.startswith("After training, responses with 'helpful' score 2.0") and "higher" in sentence
+    assert sentence.startswith("After training, responses marked 'helpful' score 2.0") and "higher" in sentence
 
 
 @pytest.mark.parametrize("cov", ["cluster", "nonrobust"])

@@ -155,5 +155,7 @@ def test_chance_level_note_and_underpowered_sentences():
                       "mde_change": [0.12, 0.01]})  # fmt: skip
     words = underpowered_words(s)
     assert (
-        "typos (m)" in words and "case" not in words and "effect of 5 percentage points (80% power needs 12)" in words
+        "typos (m)" in words
+        and "case" not in words
+        and "effect of 5 percentage points (the smallest it detects with 80% power is 12 percentage points)" in words
     )

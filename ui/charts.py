@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from seal_core.glossary import GAMMA, REGIMES, ROLES
+from seal_core.glossary import GAMMA, REGIMES, ROLES, display
 
 ROLE_NAMES = {k: t.name for k, t in ROLES.items()}  # display names of the RM roles, from the glossary
 REGIME_NAMES = {k: t.name for k, t in REGIMES.items()}
@@ -90,13 +90,19 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
     data = table[table["role"].eq("difference") == show_difference].copy()
     data["significant"] = data["p_adj"] < 0.05
     data["who"] = data["role"].map(ROLE_NAMES).fillna(data["rm"])
+    data["feature_name"] = data["feature"].map(display)
     sd = "scale" in data and (data["scale"] == "sd").all()
     unit = ", in sd of that RM's scores" if sd else ""
     lead = data[data["role"] == "post"] if (data["role"] == "post").any() else data
-    order = lead.sort_values("coef", ascending=False)["feature"].drop_duplicates().tolist()
-    y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
-    colors = alt.Scale(domain=[ROLE_NAMES[r] for r in ("pre", "post", "difference")],
-                       range=["#d2691e", "#008080", "#555555"])  # fmt: skip  # SEAL's colours: chocolate pre, teal post
+    order = lead.sort_values("coef", ascending=False)["feature_name"].drop_duplicates().tolist()
+    y = alt.Y("feature_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    palette = {
+        "pre": "#d2691e",
+        "post": "#008080",
+        "difference": "#555555",
+    }  # SEAL's colours: chocolate pre, teal post
+    shown = [r for r in palette if (data["role"] == r).any()] or list(palette)  # the legend lists only what is drawn
+    colors = alt.Scale(domain=[ROLE_NAMES[r] for r in shown], range=[palette[r] for r in shown])
     base = alt.Chart(data).encode(
         y=y, yOffset=alt.YOffset("who:N"), color=alt.Color("who:N", title="Reward model", scale=colors)
     )
@@ -114,7 +120,8 @@ def imprint_forest(table: pd.DataFrame, *, show_difference: bool = False) -> alt
         ),
         opacity=alt.condition("datum.significant", alt.value(1.0), alt.value(0.3)),
         tooltip=[
-            "feature",
+            alt.Tooltip("feature_name:N", title="feature"),
+            alt.Tooltip("feature:N", title="column"),
             "feature_role",
             "who",
             alt.Tooltip("coef:Q", format="+.3f"),
@@ -177,7 +184,9 @@ def polar_histogram(
         radius=alt.value(95), theta=alt.value(6.2832))  # fmt: skip
     text = alt.Chart(rim).mark_text(fontSize=11, color="#444").encode(
         theta=alt.Theta("theta:Q", scale=None), radius=alt.value(118), text="label:N")  # fmt: skip
-    return alt.layer(ring, arcs, text).properties(title=title, width=300, height=300)
+    return alt.layer(ring, arcs, text).properties(
+        title=title, width=300, height=300, padding={"left": 5, "right": 5, "top": 14, "bottom": 5}
+    )
 
 
 def reward_heatmap(vectors: pd.DataFrame, prefix: str, *, title: str, color: str) -> alt.Chart:

@@ -10,6 +10,7 @@ from seal_core.metrics.power import AGREEMENT_EFFECT, underpowered_note
 from seal_core.metrics.regimes import chance_level_note
 from ui.charts import GAMMA_NAMES, REGIME_NAMES, ROLE_NAMES, mosaic, share_bars
 from ui.sidebar import Context
+from ui.text import table
 
 SHOWN = 2_000  # pairs listed in a drill-down table
 
@@ -29,7 +30,7 @@ def draw_regimes(reg: RegimeAnalysis) -> None:
         f"Of {n:,} pairs, {share['got_aligned']:.0%} got aligned by training and {share['resisted']:.0%} resisted "
         f"it: neither RM prefers the response people chose. {share['reversed']:.0%} went the wrong way."
     )
-    st.dataframe(reg.regimes, hide_index=True)
+    table(reg.regimes)
     if chance := chance_level_note(reg.pairs):
         st.info(chance)
     ties = reg.resistance["pre"].n_ties, reg.resistance["post"].n_ties
@@ -62,16 +63,16 @@ def draw_gamma(reg: RegimeAnalysis) -> None:
     st.caption(
         "P(RM misaligned | γ), with 95% Wilson intervals; ties count as misaligned (strict, as SEAL's headline)."
     )
-    st.dataframe(mg, hide_index=True)
+    table(mg)
     st.markdown("**Regime × γ** (counts, and the share of each regime within each γ)")
-    st.dataframe(reg.regime_by_gamma, hide_index=True)
+    table(reg.regime_by_gamma)
     st.markdown("**Who agrees with whom** (pairs where the labeler has an opinion, γ ≠ indifferent)")
-    st.dataframe(reg.agreement, hide_index=True)
+    table(reg.agreement)
 
 
 def draw_mcnemar(reg: RegimeAnalysis) -> None:
     st.markdown("**Exact McNemar tests** (paired: the same pairs judged two ways)")
-    st.dataframe(reg.mcnemar, hide_index=True)
+    table(reg.mcnemar)
     first = reg.mcnemar.iloc[0]
     st.caption(
         f"The post RM agrees with people on {first.share_b:.0%} of pairs against {first.share_a:.0%} for the pre RM "
@@ -97,7 +98,7 @@ def draw_drilldown(ctx: Context, reg: RegimeAnalysis) -> None:
     st.caption(f"{n_cell:,} pair(s)" + (f"; the first {SHOWN:,} are listed (narrow the slice in the sidebar to see "
                                         "others)." if n_cell > SHOWN else "."))  # fmt: skip
     cols = [c for c in ("pair_id", "regime", "gamma", "margin_pre", "margin_post", "prompt") if c in cell]
-    st.dataframe(pd.DataFrame(cell[cols]), hide_index=True)
+    table(pd.DataFrame(cell[cols]))
     if len(cell):
         pick = st.selectbox("Open a pair in the inspector", cell["pair_id"].tolist(), key="resist_open")
         if st.button("Open in the Pair inspector", key="resist_open_go"):

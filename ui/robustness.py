@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from seal_core.editing import diff_as_text, word_diff
+from seal_core.glossary import display, model_label
 from seal_core.metrics.robustness import underpowered_words
 from seal_core.robustness import RobustnessRun
 from ui.charts import ROLE_NAMES, forest, share_bars
@@ -23,11 +24,20 @@ def draw_summary(run: RobustnessRun) -> None:
                                x_title="Share of pairs whose preferred response changed"), width="stretch")  # fmt: skip
     st.caption("Flip rate per perturbation and RM (either direction), with 95% Wilson intervals.")
     st.dataframe(s, hide_index=True)
-    if weak := underpowered_words(s):
+    if weak := underpowered_words(_for_people(s)):
         st.caption(weak)
     if len(run.probes):
         st.markdown("**Directional probes**: share of texts whose score went down, as it should")
         st.dataframe(run.probes, hide_index=True)
+
+
+def _for_people(summary):
+    """The summary with display names for perturbations and RMs (for sentences; tables keep the ids)."""
+    roles = summary["role"] if "role" in summary else [None] * len(summary)
+    return summary.assign(
+        perturbation=summary["perturbation"].map(display),
+        model=[model_label(m, r) for m, r in zip(summary["model"], roles)],
+    )
 
 
 def draw_pi(run: RobustnessRun, perturbation: str, model: str) -> None:

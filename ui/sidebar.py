@@ -13,6 +13,7 @@ import streamlit as st
 
 from seal_core.data import LoadResult, SliceSpec, slice_pairs
 from seal_core.errors import SealInputError
+from seal_core.glossary import short_model_name
 from seal_core.models import INPUT_FORMATS, RewardModel, RewardModelConfig, list_models
 from ui import loaders
 from ui.upload import checked_path, friendly, upload_control
@@ -154,7 +155,10 @@ def _rm_slot(label: str, key: str, default: str) -> str | None:
     builtins = [m.name for m in list_models()]
     options = [*builtins, CUSTOM, NONE]
     index = options.index(default) if default in options else options.index(CUSTOM if not builtins else NONE)
-    choice = st.sidebar.selectbox(label, options, index=index, key=key)
+    choice = st.sidebar.selectbox(
+        label, options, index=index, key=key,
+        format_func=lambda o: f"{short_model_name(o)} ({o})" if o in builtins else o,
+    )  # fmt: skip
     if choice == NONE:
         return None
     if choice == CUSTOM:
@@ -269,7 +273,9 @@ def render_sidebar() -> Context:
         _apply_link()
     loaded, loaded_key = _dataset_controls()
     spec = _slice_controls(loaded)
-    notes = list(loaded.warnings)
+    # notes from loading are about the whole file: say so when the slice is narrower
+    whole = f"In the loaded data (all {len(loaded.pairs):,} pairs), not only this slice: "
+    notes = [w if spec == SliceSpec() else whole + w for w in loaded.warnings]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

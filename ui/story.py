@@ -13,6 +13,7 @@ from seal_core.story import Finding, find_findings, to_altair
 from ui.loaders import memo
 from ui.sidebar import Context, link_params
 from ui.text import responses_side_by_side
+from ui.text import table as show_table
 
 PRESENT_KEY = "present"
 PAGES = {"resistance": "views/resistance.py", "imprint": "views/imprint.py", "robustness": "views/robustness.py",
@@ -67,7 +68,7 @@ def technical(table: pd.DataFrame, title: str = "Technical table", *, key: str) 
         return
     with st.expander(title):
         raw = st.toggle("Show raw ids and column names", key=f"{key}_raw")
-        st.dataframe(table if raw else plain_columns(table), hide_index=True)
+        show_table(table if raw else plain_columns(table))
 
 
 def findings_for(

@@ -63,6 +63,8 @@ def editor() -> None:
                 {"role": role, "model": model.model_id, "orig": orig.scores, "now": now.scores, "m0": m0, "m1": m1}
             )
 
+    ROLE_WORDS = {"pre": "pre-training RM", "post": "post-training RM"}
+
     def change(v: float) -> str | None:
         return f"{v:+.3f}" if abs(v) >= 5e-4 else None
 
@@ -74,13 +76,17 @@ def editor() -> None:
         c[2].metric("Margin (chosen − rejected)", f"{r['m1']:+.3f}", delta=change(r["m1"] - r["m0"]))
         c[3].metric("P(chosen preferred) = σ(margin)", f"{p_chosen(r['m1']):.1%}")
         was, now = r["m0"] > 0, r["m1"] > 0
+        prefers = "chosen" if now else "rejected"
         if was != now:
             st.warning(
-                f"Preference flipped: the {r['role']} RM now prefers the "
-                f"{'chosen' if now else 'rejected'} response (originally the {'chosen' if was else 'rejected'})."
+                f"Preference flipped: the {ROLE_WORDS.get(r['role'], r['role'])} now prefers the {prefers} response "
+                f"(originally the {'chosen' if was else 'rejected'})."
             )
+        elif chosen == pair["chosen"] and rejected == pair["rejected"]:
+            st.caption(f"Unedited: the RM prefers the {prefers} response. Edit a response above to see whether "
+                       "that changes.")  # fmt: skip
         else:
-            st.caption(f"No flip: the RM still prefers the {'chosen' if now else 'rejected'} response.")
+            st.caption(f"No flip: the RM still prefers the {prefers} response.")
 
     for side, text in (("chosen", chosen), ("rejected", rejected)):
         if text != pair[side]:

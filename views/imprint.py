@@ -3,6 +3,7 @@
 import streamlit as st
 
 from seal_core.features import feature_roles, labeler_agreement
+from seal_core.glossary import feature_name
 from seal_core.metrics.imprint import describe_top
 from ui.charts import imprint_forest
 from ui.errors import user_errors
@@ -48,6 +49,7 @@ targets = st.multiselect(
     cols,
     default=[c for c in cols if defaults[c] == "target"],
     key="imprint_targets",
+    format_func=feature_name,
 )
 roles = {c: ("target" if c in targets else "spoiler") for c in cols}
 
@@ -66,7 +68,7 @@ st.caption(
 )
 for role in ("post", "pre"):
     if role in ctx.rms:
-        st.write(describe_top(res.table, role))
+        st.write(describe_top(res.table, role, name=feature_name))
 technical(res.table, "The imprint table", key="imprint_table")
 st.download_button("Download the table (CSV)", res.table.to_csv(index=False), "imprint.csv", "text/csv")
 with st.expander("Features left out, and variance inflation factors"):

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from seal_core.glossary import short_model_name
 from seal_core.models import list_models
 
 st.title("Model cards")
@@ -13,7 +14,8 @@ models = list_models()
 if not models:
     st.info("No built-in reward models are installed.")
 for m in models:
-    st.subheader(f"{m.name} ({'pre' if m.role == 'pre' else 'post'}-training role)")
+    st.subheader(short_model_name(m.name))
+    st.caption(f"Model id: {m.name} (use it with the `seal` command: `--rm {m.name}`)")
     st.write(m.summary)
     if m.card is not None:
         st.code(m.card(), language=None, wrap_lines=True)

@@ -17,7 +17,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Pairs in the slice", f"{len(pairs):,}", help=f"of {len(ctx.loaded.pairs):,} loaded")
 c2.metric("Identical chosen/rejected", int(pairs["identical"].sum()) if len(pairs) else 0)
 c3.metric("Skipped while loading", len(ctx.loaded.skipped))
-c4.metric("Median turns", int(pairs["prompt_chosen"].str.count("\n\nHuman:").median()) if len(pairs) else 0)
+c4.metric("Median turns", int(pairs["prompt_chosen"].str.count("\n\nHuman:").median()) if len(pairs) else "–")
 st.caption(f"Data: {ctx.loaded.source} ({ctx.loaded.input_format} format). Slice: {ctx.spec.describe()}.")
 for note in ctx.notes:
     st.info(note)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from seal_core.features import regression_columns
+from seal_core.glossary import feature_name
 from seal_core.metrics.regimes import SEAL_GAMMA_TARGETS, default_gamma_targets
 from seal_core.preset import compare
 from ui.errors import user_errors
@@ -12,6 +13,7 @@ from ui.featuresource import choose_features
 from ui.resistance import draw_drilldown, draw_gamma, draw_mcnemar, draw_regimes
 from ui.results import get_analysis
 from ui.sidebar import context, require_pre_post
+from ui.text import table
 
 ctx = context()
 st.title("Alignment resistance")
@@ -25,8 +27,8 @@ if choice.features is not None:
     cols = regression_columns(choice.features)
     default = default_gamma_targets(cols)
     options = list(dict.fromkeys(default + cols + [f"-{c}" for c in cols]))
-    targets = st.multiselect("Target features, most important first ('-' = having it is worse)", options,
-                             default=default, key="resist_targets")  # fmt: skip
+    targets = st.multiselect("Target features, most important first (“Not: …” = having it is worse)", options,
+                             default=default, key="resist_targets", format_func=feature_name)  # fmt: skip
     if not set(SEAL_GAMMA_TARGETS) <= set(cols):
         st.caption("SEAL's γ compares (harmless, helpful) from an LM labeler; these labels lack them, so γ here uses "
                    "the chosen targets instead (by default: rule-based harm flags, reversed).")  # fmt: skip
@@ -43,7 +45,7 @@ draw_mcnemar(reg)
 
 st.subheader("Which features go with misalignment")
 if reg.regression is not None:
-    st.dataframe(reg.regression.outcome("misalignment"), hide_index=True)
+    table(reg.regression.outcome("misalignment"))
     st.caption("Linear probability model of the post RM preferring the rejected response, on the features of the "
                "chosen (c) and rejected (r) texts; robust SEs; Bonferroni-adjusted p.")  # fmt: skip
     if reg.regression.dropped:
@@ -54,7 +56,7 @@ else:
     st.info(reg.regression_note or "Needs features and at least one target feature (above).")
 
 with st.expander("Compare with the paper's numbers"):
-    st.dataframe(pd.DataFrame(compare(analysis.to_dict())), hide_index=True)
+    table(pd.DataFrame(compare(analysis.to_dict())))
     st.caption(
         "SEAL's values are for hh-rlhf train (160,800 pairs) with the OpenAssistant DeBERTa RMs and GPT-4 Turbo labels "
         "(seal-method.md §10); the computed ones are for the current dataset, slice, RMs and labels, so they match "

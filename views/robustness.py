@@ -21,6 +21,9 @@ st.caption(
 if not ctx.rms:
     st.info("Pick a reward model in the sidebar.")
     st.stop()
+if not len(ctx.pairs):
+    st.warning("The slice is empty: widen the filters in the sidebar.")
+    st.stop()
 names = st.multiselect("Perturbations", list(PERTURBATIONS), default=["typos", "prefix", "insult"], key="rob_names",
                        format_func=lambda n: f"{n} ({PERTURBATIONS[n].kind})")  # fmt: skip
 with st.expander("What each perturbation does"):

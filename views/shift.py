@@ -4,6 +4,7 @@ comes from the :class:`seal_core.analysis.ShiftAnalysis` of the slice."""
 import streamlit as st
 
 from seal_core.features import regression_columns
+from seal_core.glossary import display
 from seal_core.metrics.regimes import default_gamma_targets
 from ui.charts import REWARD_DIRECTIONS, polar_histogram, reward_heatmap
 from ui.errors import user_errors
@@ -53,8 +54,11 @@ st.caption(
 st.subheader("θ by regime")
 technical(shift.by_regime, "θ by regime: the table", key="shift_by_regime")
 st.caption("Median with a 95% CI; the sign test asks whether θ is as often positive as negative.")
-sel = st.selectbox("Polar histogram of θ for one regime", shift.by_regime["group"].tolist(), key="shift_regime")
-st.altair_chart(polar_histogram(vectors.loc[vectors["regime"] == sel, "theta_deg"], title=f"θ, {sel}"))
+sel = st.selectbox("Polar histogram of θ for one regime", shift.by_regime["group"].tolist(), key="shift_regime",
+                   format_func=display)  # fmt: skip
+st.altair_chart(
+    polar_histogram(vectors.loc[vectors["regime"] == sel, "theta_deg"], title=f"Reward shifts θ: {display(sel)}")
+)
 
 st.subheader("Which features go with the shift")
 if shift.regression is not None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from seal_core.metrics.ambiguity import COMPONENTS
 from seal_core.review import VERDICTS, cleaned_pairs, export_pairs, reviewer_agreement
+from ui.charts import GAMMA_NAMES as GAMMA_WORDS
 from ui.errors import user_errors
 from ui.loaders import get_features, review_store
 from ui.results import get_triage
@@ -52,8 +53,9 @@ queue = triage.filter(component=None if comp_filter == "(none)" else comp_filter
 ids = queue.index.tolist()
 total = len(triage.ranked)
 done = len(mine & set(triage.ranked.index))
-st.progress(done / total if total else 0.0, text=f"{done:,} of {total:,} pairs in this slice reviewed by "
-            f"{reviewer or '(no name yet)'}")  # fmt: skip
+st.progress(done / total if total else 0.0,
+            text=f"{done:,} of {total:,} pairs in this slice reviewed by {reviewer}" if reviewer
+            else f"{total:,} pairs in this slice: enter your name to record verdicts and track your progress")  # fmt: skip
 if "triage_msg" in st.session_state:
     st.success(st.session_state.pop("triage_msg"))
 ranked = triage.ranked
@@ -89,7 +91,8 @@ def _record(verdict: str, pid: str) -> None:
 n1, n2, n3 = st.columns([1, 1, 4])
 n1.button("← Previous", on_click=_move, args=(-1,), key="triage_prev", disabled=pos == 0, shortcut="Alt+P")
 n2.button("Next →", on_click=_move, args=(1,), key="triage_next", disabled=pos >= len(ids) - 1, shortcut="Alt+N")
-n3.caption(f"Pair {pos + 1} of {len(ids):,} in the queue · rank {int(ranked.loc[pid, 'rank'])} · id {pid}")
+n3.caption(f"Pair {pos + 1} of {len(ids):,} in this queue · rank {int(ranked.loc[pid, 'rank'])} of {total:,} by "
+           f"ambiguity in the slice · id {pid}")  # fmt: skip
 if err := st.session_state.pop("triage_msg_err", None):
     st.error(err)
 
@@ -100,8 +103,8 @@ margins = scores[scores["pair_id"] == pid].assign(RM=lambda d: d["role"] + " RM"
 s1, s2 = st.columns(2)
 s1.dataframe(signals, width="stretch")
 s2.dataframe(margins, hide_index=True)
-s2.caption(f"Labeler (rules) γ: {gamma.get(pid, 'n/a')} · chosen {len(pair['chosen'].split())} words, rejected "
-           f"{len(pair['rejected'].split())} words")  # fmt: skip
+s2.caption(f"Offline rules labeler, γ: {GAMMA_WORDS.get(gamma.get(pid), 'not available')} · chosen "
+           f"{len(pair['chosen'].split())} words, rejected {len(pair['rejected'].split())} words")  # fmt: skip
 mine_now = current[(current["pair_id"] == pid) & (current["reviewer"] == reviewer)]
 if len(mine_now):
     st.caption(f"Your current verdict: {mine_now.iloc[0]['verdict']} ({mine_now.iloc[0]['created_at']}).")

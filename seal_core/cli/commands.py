@@ -145,9 +145,11 @@ def _cmd_imprint(args: argparse.Namespace) -> int:
         print(f"dropped {row.feature}: {row.reason}")
     for note in res.notes:
         print(f"note: {note}")
+    from seal_core.glossary import feature_name
+
     for role in ("pre", "post"):
         if role in set(res.table["role"].dropna()):
-            print(describe_top(res.table, role))
+            print(describe_top(res.table, role, name=feature_name))
     if args.out:
         _write_table(res.table, args.out)
     return 0

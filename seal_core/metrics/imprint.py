@@ -28,6 +28,7 @@ the same texts, so their errors are correlated and a naive difference of SEs wou
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -346,7 +347,7 @@ def feature_imprint(
     )
 
 
-def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
+def describe_top(table: pd.DataFrame, role: str | None = "post", *, name: Callable[[str], str] = str) -> str:
     """One plain-words sentence about the largest significant imprint of an RM.
 
     Parameters
@@ -355,6 +356,8 @@ def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
         ``ImprintResult.table``.
     role : {"post", "pre", "difference"} or None
         Whose imprint; None: every row.
+    name : callable
+        Feature id → the name to print (e.g. ``seal_core.glossary.feature_name``); by default the id.
 
     Returns
     -------
@@ -365,7 +368,7 @@ def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
     >>> t = pd.DataFrame({"feature": ["apology", "length"], "role": "post", "coef": [0.5, -0.2], "p_adj": [0.01, 0.2],
     ...                   "ci_low": [0.3, -0.5], "ci_high": [0.7, 0.1]})
     >>> describe_top(t)
-    "After training, responses with 'apology' score 0.50 points higher, all else equal (95% CI +0.30 to +0.70)."
+    "After training, responses marked 'apology' score 0.50 points higher, all else equal (95% CI +0.30 to +0.70)."
     """
     t = table[(table["role"] == role)] if role else table
     weak = int(t["underpowered"].sum()) if "underpowered" in t else 0
@@ -382,6 +385,6 @@ def describe_top(table: pd.DataFrame, role: str | None = "post") -> str:
     direction = "higher" if top["coef"] > 0 else "lower"
     unit = "sd of its scores" if top.get("scale") == "sd" else "points"
     return (
-        f"{who}, responses with '{top['feature']}' score {abs(top['coef']):.2f} {unit} {direction}, all else equal "
+        f"{who}, responses marked '{name(top['feature'])}' score {abs(top['coef']):.2f} {unit} {direction}, all else equal "
         f"(95% CI {top['ci_low']:+.2f} to {top['ci_high']:+.2f})."
     )

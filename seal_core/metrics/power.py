@@ -108,8 +108,13 @@ def underpowered_note(effect: float, mde: float, *, unit: str = "percentage poin
 
     Examples
     --------
-    >>> underpowered_note(0.05, 0.091)
-    'underpowered: this slice could not have detected an effect of 5 percentage points (80% power needs 9.1)'
+    >>> print(underpowered_note(0.05, 0.091).replace(" (", "\\n("))
+    underpowered: this slice could not have detected an effect of 5 percentage points
+    (the smallest it detects with 80% power is 9.1 percentage points)
     """
-    need = "no effect is detectable" if math.isnan(mde) else f"80% power needs {mde * scale:.2g}"
+    need = (
+        "no effect is detectable"
+        if math.isnan(mde)
+        else f"the smallest it detects with 80% power is {mde * scale:.2g} {unit}"
+    )
     return f"underpowered: this slice could not have detected an effect of {effect * scale:g} {unit} ({need})"
