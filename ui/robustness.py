@@ -29,6 +29,12 @@ def draw_summary(run: RobustnessRun) -> None:
     if len(run.probes):
         st.markdown("**Directional probes**: share of texts whose score went down, as it should")
         st.dataframe(run.probes, hide_index=True)
+        st.caption(
+            "A probe tests cause and effect: it adds an insult (or a refusal, or a cut) to these texts and scores them "
+            "again. Feature imprint measures an association across the data's own texts. An RM can score insulting "
+            "texts lower on average (imprint) and still not react when an insult is added (probe): then it has "
+            "learned something that goes with insults in this data rather than the insult itself."
+        )
 
 
 def _for_people(summary):

@@ -39,6 +39,15 @@ st.write(
     f"{'toward' if summary.delta_cos_mean > 0 else 'away from'} agreement with people (mean change of the cosine to "
     f"the ideal direction: {summary.delta_cos_mean:+.3f})."
 )
+toward = vectors["delta_cos"].dropna()
+if len(toward):
+    st.caption(
+        f"In {(toward > 0).mean():.0%} of pairs the rewards turned toward the response people chose (the cosine to "
+        "the ideal direction grew): that is the share the Findings page reports. It differs from the share that "
+        "rotated counter-clockwise, because θ is the turn of the reward vector itself, measured from wherever it "
+        "started: the same counter-clockwise turn moves a pair toward agreement in one quadrant and away from it in "
+        "another."
+    )
 if summary.n_undefined:
     st.caption(f"{summary.n_undefined} pair(s) have a zero reward vector, so no angle; they are left out of θ.")
 p1, p2, p3 = st.columns(3)
