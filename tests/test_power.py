@@ -159,3 +159,17 @@ def test_chance_level_note_and_underpowered_sentences():
         and "case" not in words
         and "effect of 5 percentage points (the smallest it detects with 80% power is 12 percentage points)" in words
     )
+
+
+def test_power_helpers_types_and_messages():
+    assert isinstance(mde_coefficient(0.1), float)
+    arr = mde_coefficient(np.array([0.1, 0.2]), n_tests=3)
+    assert isinstance(arr, np.ndarray) and arr == pytest.approx(
+        (norm.ppf(1 - 0.05 / 6) + norm.ppf(0.8)) * np.array([0.1, 0.2])
+    )
+    with pytest.raises(SealInputError, match="n_tests must be at least 1, got 0"):
+        mde_coefficient(0.1, n_tests=0)
+    with pytest.raises(SealInputError, match="need 0 ≤ k ≤ n, got k=5, n=3"):
+        chance_test(5, 3)
+    assert math.isnan(chance_test(0, 0))
+    assert underpowered_note(0.05, float("nan")).endswith("(no effect is detectable)")

@@ -270,3 +270,16 @@ def test_regressions_sharing_a_design_match_separate_statsmodels_fits_bit_for_bi
             assert np.array_equal(getattr(shared, attr), getattr(alone, attr)), attr
         assert np.array_equal(shared.conf_int(0.05), alone.conf_int(0.05))
         assert shared.df_resid == alone.df_resid and shared.cov_type == alone.cov_type == "HC1"
+
+
+def test_gamma_series_name_and_target_errors():
+    from seal_core.metrics.gamma import labeler_preference
+
+    feats = pd.DataFrame({"pair_id": ["a", "a"], "side": ["chosen", "rejected"], "h": [1, 0]})
+    assert labeler_preference(feats, ["h"]).name == "gamma"
+    with pytest.raises(SealInputError, match="^γ needs at least one target feature$"):
+        labeler_preference(feats, [])
+    with pytest.raises(
+        SealInputError, match=r"γ needs the target feature\(s\) \['x'\].*e\.g\. \['-last_response_contains_insult'"
+    ):
+        labeler_preference(feats, ["-x"])
