@@ -156,3 +156,15 @@ def test_error_messages_name_the_problem():
             call()
     with pytest.raises(SealInputError, match=r"^2 margin\(s\) are NaN; re-score those pairs"):
         resistance_from_margins("m", [1.0, float("nan"), float("nan")])
+
+
+@pytest.mark.parametrize("ci", [0, 1, 1.5, -0.1])
+def test_confidence_level_must_be_strictly_between_0_and_1(ci):
+    from seal_core.metrics.resistance import resistance_from_margins
+
+    for call in (
+        lambda: resistance_from_margins("m", [1.0], ci=ci),
+        lambda: alignment_resistance(scores([1.0]), ci=ci),
+    ):
+        with pytest.raises(SealInputError, match=f"ci must be a confidence level between 0 and 1 .*, got {ci}"):
+            call()
