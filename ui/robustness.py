@@ -10,7 +10,7 @@ from seal_core.metrics.robustness import underpowered_words
 from seal_core.robustness import RobustnessRun
 from ui.charts import ROLE_NAMES, forest, share_bars
 from ui.sidebar import Context
-from ui.text import plain
+from ui.text import plain, table
 
 
 def draw_summary(run: RobustnessRun) -> None:
@@ -23,7 +23,7 @@ def draw_summary(run: RobustnessRun) -> None:
     st.altair_chart(share_bars(chart, category="perturbation", color="RM", title="How often the preference flips",
                                x_title="Share of pairs whose preferred response changed"), width="stretch")  # fmt: skip
     st.caption("Flip rate per perturbation and RM (either direction), with 95% Wilson intervals.")
-    st.dataframe(s, hide_index=True)
+    table(s)
     if weak := underpowered_words(_for_people(s)):
         st.caption(weak)
     if len(run.probes):
@@ -55,7 +55,7 @@ def draw_pi(run: RobustnessRun, perturbation: str, model: str) -> None:
         return
     st.altair_chart(forest(pi, title="Robustness scores π", x_title="Change in the chance of becoming misaligned "
                            "(95% CI)"), width="stretch")  # fmt: skip
-    st.dataframe(pi, hide_index=True)
+    table(pi)
     st.caption("Linear probability model of 'became misaligned' on flips of the rule features (SEAL §7.4): π+ is a "
                "feature lost by the edit, π− one gained; _c chosen, _r rejected. Robust SEs, unadjusted p.")  # fmt: skip
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from seal_core.metrics.ambiguity import COMPONENTS
 from seal_core.review import VERDICTS, cleaned_pairs, export_pairs, reviewer_agreement
-from ui.charts import GAMMA_NAMES as GAMMA_WORDS
+from ui.charts import GAMMA_NAMES
 from ui.errors import user_errors
 from ui.loaders import get_features, review_store
 from ui.results import get_triage
@@ -103,7 +103,7 @@ margins = scores[scores["pair_id"] == pid].assign(RM=lambda d: d["role"] + " RM"
 s1, s2 = st.columns(2)
 s1.dataframe(signals, width="stretch")
 s2.dataframe(margins, hide_index=True)
-s2.caption(f"Offline rules labeler, γ: {GAMMA_WORDS.get(gamma.get(pid), 'not available')} · chosen "
+s2.caption(f"Offline rules labeler, γ: {GAMMA_NAMES.get(gamma.get(pid), 'not available')} · chosen "
            f"{len(pair['chosen'].split())} words, rejected {len(pair['rejected'].split())} words")  # fmt: skip
 mine_now = current[(current["pair_id"] == pid) & (current["reviewer"] == reviewer)]
 if len(mine_now):
